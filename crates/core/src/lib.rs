@@ -1,0 +1,17 @@
+//! Hypatia's domain types: papers, passages and their ids, and the pure
+//! functions that normalise identifiers and split text into passages.
+//!
+//! This crate does no IO and cannot fail on user input: every function here
+//! takes text and returns values.
+
+mod ids;
+mod normalize;
+mod paper;
+mod passage;
+
+pub use ids::{InvalidId, PaperId, PassageId};
+pub use normalize::{
+    clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive,
+};
+pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};
+pub use passage::{Passage, split_passages};

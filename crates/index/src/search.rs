@@ -1,0 +1,339 @@
+//! Ranking papers and passages for a query: BM25 over several fields with
+//! boosts, phrases required, year and author filters.
+
+use std::ops::{Bound, Range};
+use std::str::FromStr;
+
+use hypatia_core::{PaperId, PassageId};
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, TantivyDocument, Term};
+
+use crate::query::parse_query;
+use crate::{IndexError, LiteratureIndex};
+
+/// An inclusive range of publication years; either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct YearRange {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl FromStr for YearRange {
+    type Err = String;
+
+    /// `2020..2024`, `2020..`, `..2024` or `2021`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let year = |part: &str| -> Result<Option<i32>, String> {
+            let part = part.trim();
+            if part.is_empty() {
+                return Ok(None);
+            }
+            part.parse::<i32>()
+                .map(Some)
+                .map_err(|_| format!("`{part}` is not a year"))
+        };
+        let range = match text.split_once("..") {
+            Some((from, to)) => YearRange { from: year(from)?, to: year(to.trim_start_matches('='))? },
+            None => {
+                let single = year(text)?;
+                YearRange { from: single, to: single }
+            }
+        };
+        match range {
+            YearRange { from: None, to: None } => Err(format!("`{text}` gives no year (try 2020..2024)")),
+            YearRange { from: Some(a), to: Some(b) } if a > b => Err(format!("`{text}` ends before it starts")),
+            range => Ok(range),
+        }
+    }
+}
+
+pub struct SearchRequest<'a> {
+    pub query: &'a str,
+    pub limit: usize,
+    pub years: Option<YearRange>,
+    pub author: Option<&'a str>,
+    /// Compute highlighted snippets (costs a little per hit).
+    pub snippets: bool,
+}
+
+impl<'a> SearchRequest<'a> {
+    pub fn new(query: &'a str, limit: usize) -> Self {
+        SearchRequest { query, limit, years: None, author: None, snippets: false }
+    }
+}
+
+/// A piece of text with the byte ranges that matched the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Highlighted {
+    pub text: String,
+    pub highlights: Vec<Range<usize>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PaperHit {
+    pub paper_id: PaperId,
+    pub score: f32,
+    pub title: String,
+    pub year: Option<i32>,
+    pub authors: Vec<String>,
+    pub venue: Option<String>,
+    pub snippet: Option<Highlighted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PassageHit {
+    pub passage_id: PassageId,
+    pub paper_id: PaperId,
+    pub score: f32,
+    pub year: Option<i32>,
+    pub text: Highlighted,
+}
+
+/// Field weights for paper search. The default was chosen on SciFact's
+/// train queries (BENCHMARKS.md); the eval command can try others.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldBoosts {
+    pub title: f32,
+    pub abstract_text: f32,
+    pub contents: f32,
+    pub authors: f32,
+}
+
+impl Default for FieldBoosts {
+    fn default() -> Self {
+        FieldBoosts { title: 0.0, abstract_text: 0.0, contents: 1.0, authors: 0.3 }
+    }
+}
+
+const SNIPPET_CHARS: usize = 240;
+pub(crate) const AUTHOR_SEPARATOR: &str = "; ";
+
+impl LiteratureIndex {
+    /// Papers ranked for the request, best first.
+    pub fn search_papers(&self, request: &SearchRequest<'_>) -> Result<Vec<PaperHit>, IndexError> {
+        let f = self.paper_fields;
+        let boosts = self.boosts;
+        let scored: Vec<(Field, f32)> = [
+            (f.title, boosts.title),
+            (f.abstract_text, boosts.abstract_text),
+            (f.contents, boosts.contents),
+            (f.authors, boosts.authors),
+        ]
+        .into_iter()
+        .filter(|(_, boost)| *boost > 0.0)
+        .collect();
+        let phrase_fields = [f.title, f.abstract_text];
+        let Some(query) = build_query(&self.papers, request, &scored, &phrase_fields, f.year, f.authors)? else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.papers_reader.searcher();
+        let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
+        let snippets = if request.snippets {
+            let mut generator = SnippetGenerator::create(&searcher, &*query, f.abstract_text)?;
+            generator.set_max_num_chars(SNIPPET_CHARS);
+            Some(generator)
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let snippet = snippets.as_ref().map(|generator| {
+                let snippet = generator.snippet_from_doc(&doc);
+                if snippet.is_empty() {
+                    Highlighted { text: leading_text(&text_of(&doc, f.abstract_text)), highlights: Vec::new() }
+                } else {
+                    Highlighted { text: snippet.fragment().to_owned(), highlights: snippet.highlighted().to_vec() }
+                }
+            });
+            hits.push(PaperHit {
+                paper_id: paper_id_of(&doc, f.paper_id)?,
+                score,
+                title: text_of(&doc, f.title),
+                year: year_of(&doc, f.year),
+                authors: split_authors(&text_of(&doc, f.authors)),
+                venue: Some(text_of(&doc, f.venue)).filter(|v| !v.is_empty()),
+                snippet,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Passages ranked for the request, best first: the evidence agents cite.
+    pub fn search_passages(&self, request: &SearchRequest<'_>) -> Result<Vec<PassageHit>, IndexError> {
+        let f = self.passage_fields;
+        let scored = [(f.text, 1.0), (f.title, 0.3)];
+        let Some(query) = build_query(&self.passages, request, &scored, &[f.text], f.year, f.authors)? else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.passages_reader.searcher();
+        let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
+        let mut generator = SnippetGenerator::create(&searcher, &*query, f.text)?;
+        // A passage is short: highlight within all of it.
+        generator.set_max_num_chars(usize::MAX / 2);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = text_of(&doc, f.text);
+            let highlights = if request.snippets {
+                let snippet = generator.snippet(&text);
+                let offset = snippet.fragment_range().start;
+                snippet.highlighted().iter().map(|r| r.start + offset..r.end + offset).collect()
+            } else {
+                Vec::new()
+            };
+            let passage_id = text_of(&doc, f.passage_id);
+            hits.push(PassageHit {
+                passage_id: passage_id.parse().map_err(|e| corrupt(format!("passage id {passage_id}: {e}")))?,
+                paper_id: paper_id_of(&doc, f.paper_id)?,
+                score,
+                year: year_of(&doc, f.year),
+                text: Highlighted { text, highlights },
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// The tantivy query for a request, or `None` when nothing in it can match
+/// (only stop words, say).
+fn build_query(
+    index: &Index,
+    request: &SearchRequest<'_>,
+    scored_fields: &[(Field, f32)],
+    phrase_fields: &[Field],
+    year_field: Field,
+    authors_field: Field,
+) -> Result<Option<Box<dyn Query>>, IndexError> {
+    let parsed = parse_query(request.query);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+
+    let mut word_clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for &(field, boost) in scored_fields {
+        for token in analyze(index, field, &parsed.words)? {
+            let term = TermQuery::new(Term::from_field_text(field, &token), IndexRecordOption::WithFreqs);
+            word_clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
+        }
+    }
+    let has_words = !word_clauses.is_empty();
+
+    for phrase in &parsed.phrases {
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for &field in phrase_fields {
+            let tokens = analyze(index, field, phrase)?;
+            let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
+            match terms.len() {
+                0 => {}
+                1 => alternatives.extend(terms.into_iter().map(|t| {
+                    (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                })),
+                _ => alternatives.push((Occur::Should, Box::new(PhraseQuery::new(terms)))),
+            }
+        }
+        if alternatives.is_empty() {
+            continue;
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+    }
+    let has_phrases = !clauses.is_empty();
+    if !has_words && !has_phrases {
+        return Ok(None);
+    }
+    if has_words {
+        let occur = if has_phrases { Occur::Should } else { Occur::Must };
+        clauses.push((occur, Box::new(BooleanQuery::new(word_clauses))));
+    }
+
+    if let Some(years) = request.years {
+        let bound = |year: Option<i32>| match year {
+            Some(y) => Bound::Included(Term::from_field_i64(year_field, i64::from(y))),
+            None => Bound::Unbounded,
+        };
+        let range = RangeQuery::new(bound(years.from), bound(years.to));
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
+    }
+    if let Some(author) = request.author {
+        let tokens = analyze(index, authors_field, author)?;
+        if tokens.is_empty() {
+            return Ok(None);
+        }
+        for token in tokens {
+            let term = TermQuery::new(Term::from_field_text(authors_field, &token), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
+        }
+    }
+    Ok(Some(Box::new(BooleanQuery::new(clauses))))
+}
+
+/// The terms the field's analyzer makes of `text`, in order.
+fn analyze(index: &Index, field: Field, text: &str) -> Result<Vec<String>, IndexError> {
+    let mut analyzer = index.tokenizer_for_field(field)?;
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        tokens.push(stream.token().text.clone());
+    }
+    Ok(tokens)
+}
+
+fn text_of(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+fn year_of(doc: &TantivyDocument, field: Field) -> Option<i32> {
+    doc.get_first(field).and_then(|v| v.as_i64()).and_then(|y| i32::try_from(y).ok())
+}
+
+fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexError> {
+    let text = text_of(doc, field);
+    text.parse().map_err(|e| corrupt(format!("paper id {text}: {e}")))
+}
+
+fn split_authors(joined: &str) -> Vec<String> {
+    joined.split(AUTHOR_SEPARATOR).filter(|a| !a.is_empty()).map(str::to_owned).collect()
+}
+
+fn corrupt(detail: String) -> IndexError {
+    IndexError::Tantivy(tantivy::TantivyError::InternalError(format!("bad stored value: {detail}")))
+}
+
+/// The start of a text, cut at a word boundary.
+fn leading_text(text: &str) -> String {
+    if text.len() <= SNIPPET_CHARS {
+        return text.to_owned();
+    }
+    let mut end = SNIPPET_CHARS;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text[..end].rfind(' ').unwrap_or(end);
+    format!("{}…", &text[..cut])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_ranges_parse() {
+        assert_eq!("2020..2024".parse(), Ok(YearRange { from: Some(2020), to: Some(2024) }));
+        assert_eq!("2020..".parse(), Ok(YearRange { from: Some(2020), to: None }));
+        assert_eq!("..2024".parse(), Ok(YearRange { from: None, to: Some(2024) }));
+        assert_eq!("2021".parse(), Ok(YearRange { from: Some(2021), to: Some(2021) }));
+        assert!("2024..2020".parse::<YearRange>().is_err());
+        assert!("..".parse::<YearRange>().is_err());
+        assert!("twenty".parse::<YearRange>().is_err());
+    }
+
+    #[test]
+    fn leading_text_cuts_at_a_word() {
+        let text = "word ".repeat(100);
+        let cut = leading_text(&text);
+        assert!(cut.ends_with("word…"));
+        assert!(cut.len() <= SNIPPET_CHARS + '…'.len_utf8());
+    }
+}

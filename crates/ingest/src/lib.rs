@@ -1,0 +1,113 @@
+//! Reading papers from files: Hypatia's text and JSONL formats, BEIR, and
+//! what reference managers export (BibTeX, RIS, CSL-JSON).
+//!
+//! Pure: bytes in, records or located errors out. Storing is the store's job.
+
+mod beir;
+mod bibtex;
+mod csljson;
+mod decode;
+mod detect;
+mod error;
+mod jsonl;
+mod ris;
+mod text;
+
+use std::path::{Path, PathBuf};
+
+use hypatia_core::{PaperRecord, SourceFormat};
+
+pub use decode::sha256_hex;
+pub use detect::{detect_format, is_ingestible_extension};
+pub use error::{IngestError, InvalidRecord};
+pub use jsonl::JsonlRecord;
+
+/// One valid record of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRecord {
+    pub record: PaperRecord,
+    /// How the file names this record: a citation key, a BEIR `_id`, or `line N`.
+    pub key: String,
+    /// Things that were dropped on the way in, such as a malformed DOI.
+    pub warnings: Vec<String>,
+}
+
+/// Everything read from one file: its valid and its invalid records.
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub path: PathBuf,
+    pub format: SourceFormat,
+    pub sha256: String,
+    pub records: Vec<ParsedRecord>,
+    pub invalid: Vec<InvalidRecord>,
+}
+
+impl ParsedFile {
+    /// Refuses the file if any record is invalid, unless `skip_invalid`.
+    pub fn check(self, skip_invalid: bool) -> Result<ParsedFile, IngestError> {
+        if self.invalid.is_empty() || skip_invalid {
+            Ok(self)
+        } else {
+            Err(IngestError::InvalidRecords { path: self.path, invalid: self.invalid })
+        }
+    }
+}
+
+/// Reads and parses one file. `format: None` detects it from the file's
+/// name and content.
+pub fn read_file(path: &Path, format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_owned(), source })?;
+    parse_bytes(path, &bytes, format)
+}
+
+/// Parses a file's bytes; `path` is used for format detection and messages.
+pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
+    let text = decode::decode_text(path, bytes)?;
+    let format = match format {
+        Some(format) => format,
+        None => detect_format(path, text).ok_or_else(|| IngestError::UnknownFormat { path: path.to_owned() })?,
+    };
+    let parsed = match format {
+        SourceFormat::Text => text::parse(text),
+        SourceFormat::Beir => beir::parse(text),
+        SourceFormat::Jsonl => jsonl::parse(text),
+        SourceFormat::Bibtex => bibtex::parse(text),
+        SourceFormat::Ris => ris::parse(text),
+        SourceFormat::Csljson => csljson::parse(text),
+    }
+    .map_err(|(location, reason)| IngestError::Malformed { path: path.to_owned(), format, location, reason })?;
+    let mut records = Vec::with_capacity(parsed.records.len());
+    let mut invalid = parsed.invalid;
+    for (record, key, location) in parsed.records {
+        let (record, warnings) = record.normalized();
+        if record.title.is_empty() {
+            invalid.push(InvalidRecord { location, reason: "it has no title".to_owned() });
+            continue;
+        }
+        records.push(ParsedRecord { record, key, warnings });
+    }
+    Ok(ParsedFile {
+        path: path.to_owned(),
+        format,
+        sha256: sha256_hex(bytes),
+        records,
+        invalid,
+    })
+}
+
+/// What a format parser returns: records with their key and location, and
+/// the records it could not read. A file it cannot read at all is an
+/// `Err((location, reason))`.
+#[derive(Debug, Default)]
+pub(crate) struct Parsed {
+    pub records: Vec<(PaperRecord, String, String)>,
+    pub invalid: Vec<InvalidRecord>,
+}
+
+pub(crate) type ParseResult = Result<Parsed, (String, String)>;
+
+/// 1-based line number of a byte offset.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+}

@@ -1,0 +1,363 @@
+//! Storing one ingested file: every record matched against the store
+//! (DOI, then arXiv id, then distinctive normalised title), merged or
+//! inserted, all in one transaction.
+
+use hypatia_core::{
+    PaperId, PaperRecord, SourceFormat, normalize_title, split_passages, title_is_distinctive,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::{Store, StoreError};
+
+/// The file being stored.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file's path as the user gave it, made absolute.
+    pub path: String,
+    pub format: SourceFormat,
+    /// SHA-256 of the file's bytes, for the ingest log.
+    pub sha256: String,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// A paper the store did not have.
+    Added(PaperId),
+    /// A paper the store had: new metadata or a new source was merged in.
+    Merged(PaperId),
+    /// A paper the store already had from this very record.
+    Unchanged(PaperId),
+}
+
+impl RecordOutcome {
+    pub fn paper_id(&self) -> &PaperId {
+        match self {
+            RecordOutcome::Added(id) | RecordOutcome::Merged(id) | RecordOutcome::Unchanged(id) => id,
+        }
+    }
+}
+
+/// The result of storing one file.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// One outcome per record, in the order given.
+    pub outcomes: Vec<RecordOutcome>,
+    /// The store change these writes belong to.
+    pub change_seq: i64,
+}
+
+/// A row of the ingest log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestLog {
+    pub path: String,
+    pub format: String,
+    pub sha256: String,
+    pub added: i64,
+    pub merged: i64,
+    pub unchanged: i64,
+    pub skipped: i64,
+    pub at: String,
+}
+
+/// The stored fields of a paper that merging may fill in.
+struct Existing {
+    id: PaperId,
+    abstract_text: Option<String>,
+    authors: Vec<String>,
+    year: Option<i32>,
+    venue: Option<String>,
+    doi: Option<String>,
+    arxiv_id: Option<String>,
+    url: Option<String>,
+}
+
+impl Store {
+    /// Stores the records of one file (each with its record key: citation
+    /// key, BEIR id or `line N`) in a single transaction: either all of them
+    /// are stored or, on any error, none. `skipped` is how many invalid
+    /// records the caller left out, for the ingest log.
+    pub async fn store_file(
+        &self,
+        file: &SourceFile,
+        records: &[(PaperRecord, String)],
+        skipped: usize,
+    ) -> Result<StoredFile, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let change_seq: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+
+        let mut outcomes = Vec::with_capacity(records.len());
+        for (record, record_key) in records {
+            let outcome = match find_match(&mut tx, record).await? {
+                Some(existing) => merge(&mut tx, existing, record, change_seq).await?,
+                None => RecordOutcome::Added(insert(&mut tx, record, change_seq).await?),
+            };
+            let new_source = sqlx::query(
+                "INSERT OR IGNORE INTO paper_sources (paper_id, path, format, record) VALUES (?, ?, ?, ?)",
+            )
+            .bind(outcome.paper_id().as_str())
+            .bind(&file.path)
+            .bind(file.format.as_str())
+            .bind(record_key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0;
+            let outcome = match outcome {
+                RecordOutcome::Unchanged(id) if new_source => RecordOutcome::Merged(id),
+                other => other,
+            };
+            outcomes.push(outcome);
+        }
+
+        let count = |pred: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|o| pred(o)).count() as i64;
+        sqlx::query(
+            "INSERT INTO ingests (path, format, sha256, added, merged, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&file.path)
+        .bind(file.format.as_str())
+        .bind(&file.sha256)
+        .bind(count(|o| matches!(o, RecordOutcome::Added(_))))
+        .bind(count(|o| matches!(o, RecordOutcome::Merged(_))))
+        .bind(count(|o| matches!(o, RecordOutcome::Unchanged(_))))
+        .bind(skipped as i64)
+        .execute(&mut *tx)
+        .await?;
+
+        tx.commit().await?;
+        Ok(StoredFile {
+            outcomes,
+            change_seq,
+        })
+    }
+
+    /// The ingest log, newest first.
+    pub async fn ingest_log(&self, limit: u32) -> Result<Vec<IngestLog>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT path, format, sha256, added, merged, unchanged, skipped, at FROM ingests ORDER BY id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(IngestLog {
+                    path: row.try_get("path")?,
+                    format: row.try_get("format")?,
+                    sha256: row.try_get("sha256")?,
+                    added: row.try_get("added")?,
+                    merged: row.try_get("merged")?,
+                    unchanged: row.try_get("unchanged")?,
+                    skipped: row.try_get("skipped")?,
+                    at: row.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn find_match(
+    tx: &mut Transaction<'_, Sqlite>,
+    record: &PaperRecord,
+) -> Result<Option<Existing>, StoreError> {
+    if let Some(doi) = &record.doi {
+        let row = sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE doi = ?")
+            .bind(doi)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(row) = row {
+            return existing_from_row(&row).map(Some);
+        }
+    }
+    if let Some(arxiv) = &record.arxiv_id {
+        let row = sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE arxiv_id = ?")
+            .bind(arxiv)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(row) = row {
+            return existing_from_row(&row).map(Some);
+        }
+    }
+    let norm_title = normalize_title(&record.title);
+    if !title_is_distinctive(&norm_title) {
+        return Ok(None);
+    }
+    let rows = sqlx::query(
+        "SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE norm_title = ? ORDER BY created_at, id",
+    )
+    .bind(&norm_title)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in &rows {
+        let candidate = existing_from_row(row)?;
+        if compatible(&candidate, record) {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}
+
+/// Same title, but is it the same paper? Different DOIs, different arXiv
+/// ids, or years more than one apart (preprint vs. journal) say no.
+fn compatible(existing: &Existing, record: &PaperRecord) -> bool {
+    let differ = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
+    let years_apart = matches!((existing.year, record.year), (Some(a), Some(b)) if (a - b).abs() > 1);
+    !differ(&existing.doi, &record.doi) && !differ(&existing.arxiv_id, &record.arxiv_id) && !years_apart
+}
+
+fn existing_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Existing, StoreError> {
+    let id: String = row.try_get("id")?;
+    let authors: String = row.try_get("authors")?;
+    Ok(Existing {
+        id: id.parse().map_err(|e| StoreError::corrupt("papers.id", e))?,
+        abstract_text: row.try_get("abstract")?,
+        authors: serde_json::from_str(&authors).map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
+        year: row.try_get("year")?,
+        venue: row.try_get("venue")?,
+        doi: row.try_get("doi")?,
+        arxiv_id: row.try_get("arxiv_id")?,
+        url: row.try_get("url")?,
+    })
+}
+
+async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    record: &PaperRecord,
+    change_seq: i64,
+) -> Result<PaperId, StoreError> {
+    let key = record.identity_key();
+    let mut salt = 0;
+    let id = loop {
+        let candidate = PaperId::derive_with_salt(&key, salt);
+        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM papers WHERE id = ?")
+            .bind(candidate.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+        if taken.is_none() {
+            break candidate;
+        }
+        salt += 1;
+    };
+    let authors = serde_json::to_string(&record.authors).map_err(|e| StoreError::corrupt("authors", e))?;
+    sqlx::query(
+        "INSERT INTO papers (id, title, norm_title, abstract, authors, year, venue, doi, arxiv_id, url, change_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(&record.title)
+    .bind(normalize_title(&record.title))
+    .bind(&record.abstract_text)
+    .bind(authors)
+    .bind(record.year)
+    .bind(&record.venue)
+    .bind(&record.doi)
+    .bind(&record.arxiv_id)
+    .bind(&record.url)
+    .bind(change_seq)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(text) = &record.abstract_text {
+        insert_passages(tx, &id, text).await?;
+    }
+    Ok(id)
+}
+
+async fn insert_passages(
+    tx: &mut Transaction<'_, Sqlite>,
+    paper: &PaperId,
+    text: &str,
+) -> Result<(), StoreError> {
+    for (ordinal, passage) in split_passages(text).into_iter().enumerate() {
+        let ordinal = ordinal as u32;
+        sqlx::query("INSERT INTO passages (id, paper_id, ordinal, text) VALUES (?, ?, ?, ?)")
+            .bind(paper.passage(ordinal).as_str())
+            .bind(paper.as_str())
+            .bind(ordinal)
+            .bind(passage)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Fills the stored paper's missing fields from the record. Fields already
+/// set are kept: passages, once cited, must not change under their ids.
+async fn merge(
+    tx: &mut Transaction<'_, Sqlite>,
+    existing: Existing,
+    record: &PaperRecord,
+    change_seq: i64,
+) -> Result<RecordOutcome, StoreError> {
+    let fill = |slot: &Option<String>, new: &Option<String>| slot.clone().or_else(|| new.clone());
+    let abstract_text = fill(&existing.abstract_text, &record.abstract_text);
+    let venue = fill(&existing.venue, &record.venue);
+    let url = fill(&existing.url, &record.url);
+    let mut doi = fill(&existing.doi, &record.doi);
+    let mut arxiv_id = fill(&existing.arxiv_id, &record.arxiv_id);
+    let year = existing.year.or(record.year);
+    let authors = if existing.authors.is_empty() { record.authors.clone() } else { existing.authors.clone() };
+
+    // A DOI or arXiv id already owned by another paper is not ours to take.
+    if doi != existing.doi && owned_elsewhere(tx, "doi", doi.as_deref(), &existing.id).await? {
+        doi = existing.doi.clone();
+    }
+    if arxiv_id != existing.arxiv_id && owned_elsewhere(tx, "arxiv_id", arxiv_id.as_deref(), &existing.id).await? {
+        arxiv_id = existing.arxiv_id.clone();
+    }
+    let changed = abstract_text != existing.abstract_text
+        || venue != existing.venue
+        || url != existing.url
+        || doi != existing.doi
+        || arxiv_id != existing.arxiv_id
+        || year != existing.year
+        || authors != existing.authors;
+    if !changed {
+        return Ok(RecordOutcome::Unchanged(existing.id));
+    }
+    let authors_json = serde_json::to_string(&authors).map_err(|e| StoreError::corrupt("authors", e))?;
+    sqlx::query(
+        "UPDATE papers SET abstract = ?, authors = ?, year = ?, venue = ?, doi = ?, arxiv_id = ?, url = ?,
+                change_seq = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE id = ?",
+    )
+    .bind(&abstract_text)
+    .bind(authors_json)
+    .bind(year)
+    .bind(&venue)
+    .bind(&doi)
+    .bind(&arxiv_id)
+    .bind(&url)
+    .bind(change_seq)
+    .bind(existing.id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if existing.abstract_text.is_none()
+        && let Some(text) = &abstract_text
+    {
+        insert_passages(tx, &existing.id, text).await?;
+    }
+    Ok(RecordOutcome::Merged(existing.id))
+}
+
+async fn owned_elsewhere(
+    tx: &mut Transaction<'_, Sqlite>,
+    column: &str,
+    value: Option<&str>,
+    paper: &PaperId,
+) -> Result<bool, StoreError> {
+    let Some(value) = value else { return Ok(false) };
+    let query = match column {
+        "doi" => "SELECT 1 FROM papers WHERE doi = ? AND id != ?",
+        _ => "SELECT 1 FROM papers WHERE arxiv_id = ? AND id != ?",
+    };
+    let hit: Option<i64> = sqlx::query_scalar(query)
+        .bind(value)
+        .bind(paper.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(hit.is_some())
+}

@@ -1,0 +1,14 @@
+//! The project store: SQLite through sqlx. The only crate that speaks SQL.
+//!
+//! The store is the source of truth for papers and passages; the search
+//! index is derived from it and can always be rebuilt from it.
+
+mod error;
+mod ingest;
+mod open;
+mod papers;
+
+pub use error::StoreError;
+pub use ingest::{IngestLog, RecordOutcome, SourceFile, StoredFile};
+pub use open::Store;
+pub use papers::{ChangedPaper, StoreCounts};
