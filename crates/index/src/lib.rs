@@ -71,6 +71,10 @@ impl LiteratureIndex {
         self.analyzer
     }
 
+    pub fn boosts(&self) -> FieldBoosts {
+        self.boosts
+    }
+
     /// Changes the field weights paper search uses (for evaluation).
     pub fn set_boosts(&mut self, boosts: FieldBoosts) {
         self.boosts = boosts;

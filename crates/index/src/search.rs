@@ -51,6 +51,7 @@ impl FromStr for YearRange {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
 pub struct SearchRequest<'a> {
     pub query: &'a str,
     pub limit: usize,
@@ -105,7 +106,7 @@ pub struct FieldBoosts {
 
 impl Default for FieldBoosts {
     fn default() -> Self {
-        FieldBoosts { title: 0.0, abstract_text: 0.0, contents: 1.0, authors: 0.3 }
+        FieldBoosts { title: 0.25, abstract_text: 0.0, contents: 1.0, authors: 0.3 }
     }
 }
 
@@ -133,7 +134,11 @@ impl LiteratureIndex {
         let searcher = self.papers_reader.searcher();
         let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
         let snippets = if request.snippets {
-            let mut generator = SnippetGenerator::create(&searcher, &*query, f.abstract_text)?;
+            // Highlight the query's words in the abstract whatever the field weights are.
+            let snippet_request = SearchRequest { author: None, years: None, ..*request };
+            let snippet_query = build_query(&self.papers, &snippet_request, &[(f.abstract_text, 1.0)], &phrase_fields, f.year, f.authors)?
+                .unwrap_or(query.box_clone());
+            let mut generator = SnippetGenerator::create(&searcher, &*snippet_query, f.abstract_text)?;
             generator.set_max_num_chars(SNIPPET_CHARS);
             Some(generator)
         } else {

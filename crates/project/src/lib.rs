@@ -1,1 +1,20 @@
+//! A Hypatia project: its folder, its config, its store and its index, and
+//! the operations that keep the two in step (ingest, reindex, search).
+//!
+//! This crate speaks neither SQL nor tantivy: it drives `hypatia-store`
+//! and `hypatia-index` through their APIs.
 
+mod config;
+mod error;
+mod ingest;
+mod locate;
+mod project;
+mod sync;
+
+pub use config::{CONFIG_FILE, ProjectConfig};
+pub use error::ProjectError;
+pub use ingest::{IngestOptions, IngestProgress, IngestSummary};
+pub use locate::{DATA_DIR, find_project_root};
+pub use project::{Project, ProjectStatus};
+
+pub use hypatia_index::{Analyzer, FieldBoosts, Highlighted, PaperHit, PassageHit, SearchRequest, YearRange};

@@ -1,0 +1,39 @@
+use std::path::PathBuf;
+
+use hypatia_index::IndexError;
+use hypatia_ingest::IngestError;
+use hypatia_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(
+        "not inside a Hypatia project (looked for hypatia.toml in {searched} and every folder above it)\n\
+         create one with `hypatia init`, or point to one with --project DIR or HYPATIA_PROJECT"
+    )]
+    NotFound { searched: PathBuf },
+    #[error("{path} is not a Hypatia project: it has no hypatia.toml (create one with `hypatia init {path}`)")]
+    NotAProject { path: PathBuf },
+    #[error("{path} is already a Hypatia project")]
+    AlreadyExists { path: PathBuf },
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+}
+
+impl ProjectError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ProjectError {
+        let path = path.into();
+        move |source| ProjectError::Io { path, source }
+    }
+}

@@ -1,0 +1,121 @@
+//! Ingesting files: read, store in one transaction per file, index.
+
+use std::path::{Path, PathBuf};
+
+use hypatia_core::SourceFormat;
+use hypatia_ingest::{InvalidRecord, is_ingestible_extension, read_file};
+use hypatia_store::{RecordOutcome, SourceFile};
+
+use crate::{Project, ProjectError, sync};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IngestOptions {
+    /// `None`: detect each file's format from its name and content.
+    pub format: Option<SourceFormat>,
+    /// Store a file's valid records even if some are invalid.
+    pub skip_invalid: bool,
+}
+
+/// What ingesting one file did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestSummary {
+    pub path: PathBuf,
+    pub format: SourceFormat,
+    pub added: usize,
+    pub merged: usize,
+    pub unchanged: usize,
+    #[serde(serialize_with = "serialize_invalid")]
+    pub skipped: Vec<InvalidRecord>,
+    /// `location: what was dropped`, e.g. a malformed DOI.
+    pub warnings: Vec<String>,
+}
+
+fn serialize_invalid<S: serde::Serializer>(invalid: &[InvalidRecord], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(invalid.iter().map(|r| r.to_string()))
+}
+
+/// Where a long ingest is, for a progress display.
+#[derive(Debug, Clone, Copy)]
+pub enum IngestProgress<'a> {
+    Reading(&'a Path),
+    Storing { path: &'a Path, records: usize },
+    Indexing { papers: u64 },
+}
+
+impl Project {
+    /// The files to ingest for the paths given: files as they are, folders
+    /// searched recursively for files with a known extension, sorted.
+    pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ProjectError> {
+        let mut files = Vec::new();
+        for path in paths {
+            let metadata = std::fs::metadata(path).map_err(ProjectError::io(path))?;
+            if metadata.is_dir() {
+                let mut found = Vec::new();
+                collect_files(path, &mut found)?;
+                found.sort();
+                files.extend(found);
+            } else {
+                files.push(path.clone());
+            }
+        }
+        Ok(files)
+    }
+
+    /// Ingests one file. A file with invalid records is refused whole
+    /// unless `skip_invalid`; nothing from a refused file is stored.
+    pub async fn ingest_file(
+        &self,
+        path: &Path,
+        options: IngestOptions,
+        progress: &(dyn Fn(IngestProgress<'_>) + Sync),
+    ) -> Result<IngestSummary, ProjectError> {
+        progress(IngestProgress::Reading(path));
+        let parsed = read_file(path, options.format)?.check(options.skip_invalid)?;
+        let absolute = std::path::absolute(path).map_err(ProjectError::io(path))?;
+        let source = SourceFile {
+            path: absolute.to_string_lossy().into_owned(),
+            format: parsed.format,
+            sha256: parsed.sha256.clone(),
+        };
+        let mut warnings = Vec::new();
+        let mut records = Vec::with_capacity(parsed.records.len());
+        for record in parsed.records {
+            for warning in &record.warnings {
+                warnings.push(format!("{}: {warning}", record.key));
+            }
+            records.push((record.record, record.key));
+        }
+        progress(IngestProgress::Storing { path, records: records.len() });
+        let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
+        sync::catch_up(&self.store, &self.index, &|papers| progress(IngestProgress::Indexing { papers })).await?;
+
+        let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
+        Ok(IngestSummary {
+            path: path.to_owned(),
+            format: parsed.format,
+            added: count(|o| matches!(o, RecordOutcome::Added(_))),
+            merged: count(|o| matches!(o, RecordOutcome::Merged(_))),
+            unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
+            skipped: parsed.invalid,
+            warnings,
+        })
+    }
+}
+
+fn collect_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ProjectError> {
+    for entry in std::fs::read_dir(dir).map_err(ProjectError::io(dir))? {
+        let entry = entry.map_err(ProjectError::io(dir))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let kind = entry.file_type().map_err(ProjectError::io(&path))?;
+        if kind.is_dir() {
+            collect_files(&path, found)?;
+        } else if kind.is_file() && is_ingestible_extension(&path) {
+            found.push(path);
+        }
+    }
+    Ok(())
+}

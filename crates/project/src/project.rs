@@ -1,0 +1,178 @@
+use std::path::{Path, PathBuf};
+
+use hypatia_core::{Paper, PaperId, Passage};
+use hypatia_index::{IndexError, LiteratureIndex, PaperHit, PassageHit, SearchRequest};
+use hypatia_store::Store;
+
+use crate::{CONFIG_FILE, DATA_DIR, FieldBoosts, ProjectConfig, ProjectError, sync};
+
+const DATABASE_FILE: &str = "hypatia.db";
+const INDEX_DIR: &str = "index";
+
+/// An open project: config, store and index, with the index caught up to
+/// the store.
+pub struct Project {
+    root: PathBuf,
+    config: ProjectConfig,
+    pub(crate) store: Store,
+    pub(crate) index: LiteratureIndex,
+}
+
+/// Counts from both sides, to see that they agree.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProjectStatus {
+    pub root: PathBuf,
+    pub papers: i64,
+    pub passages: i64,
+    pub sources: i64,
+    pub indexed_papers: u64,
+    pub indexed_passages: u64,
+    pub change_seq: i64,
+    pub indexed_seq: i64,
+    pub analyzer: String,
+    pub journal_mode: String,
+}
+
+impl Project {
+    /// Creates a project in `dir` (made if missing): hypatia.toml and a
+    /// `.hypatia/` folder with the database and the index.
+    pub async fn init(dir: &Path, name: Option<&str>) -> Result<Project, ProjectError> {
+        Project::init_with(dir, name, |_| {}).await
+    }
+
+    /// As `init`, with the default settings adjusted by `configure` first.
+    pub async fn init_with(
+        dir: &Path,
+        name: Option<&str>,
+        configure: impl FnOnce(&mut ProjectConfig),
+    ) -> Result<Project, ProjectError> {
+        std::fs::create_dir_all(dir).map_err(ProjectError::io(dir))?;
+        let root = dir.canonicalize().map_err(ProjectError::io(dir))?;
+        let config_path = root.join(CONFIG_FILE);
+        if config_path.exists() {
+            return Err(ProjectError::AlreadyExists { path: root });
+        }
+        let name = name
+            .map(str::to_owned)
+            .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "hypatia".to_owned());
+        let data = root.join(DATA_DIR);
+        std::fs::create_dir_all(&data).map_err(ProjectError::io(&data))?;
+        // The data folder is rebuilt or re-ingested, never committed.
+        let ignore = data.join(".gitignore");
+        std::fs::write(&ignore, "*\n").map_err(ProjectError::io(&ignore))?;
+        // Written last: a folder with hypatia.toml is a project, so a failed
+        // init leaves no half-made project behind.
+        let mut config = ProjectConfig::new(&name);
+        configure(&mut config);
+        let project = Project::open_parts(&root, config).await?;
+        std::fs::write(&config_path, project.config.to_toml()).map_err(ProjectError::io(&config_path))?;
+        Ok(project)
+    }
+
+    /// Opens the project at `root`, applying migrations and bringing the
+    /// index up to date with the store.
+    pub async fn open(root: &Path) -> Result<Project, ProjectError> {
+        let config_path = root.join(CONFIG_FILE);
+        if !config_path.is_file() {
+            return Err(ProjectError::NotAProject { path: root.to_owned() });
+        }
+        let config = ProjectConfig::load(&config_path)?;
+        Project::open_parts(root, config).await
+    }
+
+    async fn open_parts(root: &Path, config: ProjectConfig) -> Result<Project, ProjectError> {
+        let data = root.join(DATA_DIR);
+        std::fs::create_dir_all(&data).map_err(ProjectError::io(&data))?;
+        let store = Store::open(&data.join(DATABASE_FILE)).await?;
+        let index_dir = data.join(INDEX_DIR);
+        let analyzer = config.index.analyzer;
+        let index = match LiteratureIndex::open(&index_dir, analyzer) {
+            Ok(index) => index,
+            Err(IndexError::AnalyzerMismatch { found, .. }) => {
+                tracing::info!(%found, wanted = %analyzer, "analyzer changed: rebuilding the index from the store");
+                LiteratureIndex::recreate(&index_dir, analyzer)?
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let project = Project { root: root.to_owned(), config, store, index };
+        sync::catch_up(&project.store, &project.index, &|_| {}).await?;
+        Ok(project)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> &ProjectConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Changes the field weights of paper search (evaluation only).
+    pub fn set_boosts(&mut self, boosts: FieldBoosts) {
+        self.index.set_boosts(boosts);
+    }
+
+    pub async fn status(&self) -> Result<ProjectStatus, ProjectError> {
+        let counts = self.store.counts().await?;
+        let (indexed_papers, indexed_passages) = self.index.counts();
+        Ok(ProjectStatus {
+            root: self.root.clone(),
+            papers: counts.papers,
+            passages: counts.passages,
+            sources: counts.sources,
+            indexed_papers,
+            indexed_passages,
+            change_seq: self.store.change_seq().await?,
+            indexed_seq: self.index.indexed_seq()?,
+            analyzer: self.index.analyzer().to_string(),
+            journal_mode: self.store.journal_mode().await?,
+        })
+    }
+
+    pub fn search_papers(&self, request: &SearchRequest<'_>) -> Result<Vec<PaperHit>, ProjectError> {
+        Ok(self.index.search_papers(request)?)
+    }
+
+    pub fn search_passages(&self, request: &SearchRequest<'_>) -> Result<Vec<PassageHit>, ProjectError> {
+        Ok(self.index.search_passages(request)?)
+    }
+
+    pub async fn paper(&self, id: &PaperId) -> Result<Option<(Paper, Vec<Passage>)>, ProjectError> {
+        let Some(paper) = self.store.paper(id).await? else { return Ok(None) };
+        let passages = self.store.passages(id).await?;
+        Ok(Some((paper, passages)))
+    }
+
+    /// Which paper each record of a format became, e.g. BEIR `_id`s.
+    pub async fn records_of_format(&self, format: hypatia_core::SourceFormat) -> Result<Vec<(String, PaperId)>, ProjectError> {
+        Ok(self.store.records_of_format(format.as_str()).await?)
+    }
+
+    pub async fn list_papers(&self, limit: u32, offset: u32) -> Result<Vec<Paper>, ProjectError> {
+        Ok(self.store.list_papers(limit, offset).await?)
+    }
+
+    /// Rebuilds the index from the store. `progress` is told how many
+    /// papers are indexed so far; returns how many there are.
+    pub async fn reindex(&mut self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, ProjectError> {
+        let index_dir = self.index.dir().to_owned();
+        let boosts = self.index_boosts();
+        self.index = LiteratureIndex::recreate(&index_dir, self.config.index.analyzer)?;
+        self.index.set_boosts(boosts);
+        sync::catch_up(&self.store, &self.index, progress).await
+    }
+
+    fn index_boosts(&self) -> FieldBoosts {
+        self.index.boosts()
+    }
+
+    /// Closes the database cleanly (checkpointing its WAL).
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+}

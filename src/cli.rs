@@ -1,0 +1,155 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use hypatia_core::SourceFormat;
+use hypatia_project::{Analyzer, YearRange};
+
+/// Hypatia: a local-first research assistant. Every claim points at a real
+/// passage of a real paper.
+#[derive(Debug, Parser)]
+#[command(name = "hypatia", version, propagate_version = true)]
+pub struct Cli {
+    /// The project folder (default: the nearest folder holding hypatia.toml).
+    #[arg(long, global = true, env = "HYPATIA_PROJECT", value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug); HYPATIA_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a project: hypatia.toml and a .hypatia/ folder with the database and index.
+    Init {
+        /// Where to create it (default: the current folder).
+        dir: Option<PathBuf>,
+        /// The project's name (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Add papers from files or folders (text, BEIR, JSONL, BibTeX, RIS, CSL-JSON).
+    Ingest(IngestArgs),
+    /// Search the project's papers (BM25 over title, abstract and authors).
+    Search(SearchArgs),
+    /// List or show stored papers.
+    Papers {
+        #[command(subcommand)]
+        command: PapersCommand,
+    },
+    /// Rebuild the search index from the project database.
+    Reindex,
+    /// Show what the project holds and whether the index agrees with the database.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure retrieval quality on a benchmark.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files or folders (folders are searched for .txt .jsonl .json .bib .ris files).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    pub format: FormatChoice,
+    /// Store a file's valid records and report the invalid ones, instead of refusing the file.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum FormatChoice {
+    Auto,
+    Format(SourceFormat),
+}
+
+fn parse_format(text: &str) -> Result<FormatChoice, String> {
+    if text == "auto" { Ok(FormatChoice::Auto) } else { text.parse().map(FormatChoice::Format) }
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to search for; "quoted phrases" must appear as written.
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    #[arg(long, short = 'n', default_value_t = 10)]
+    pub limit: usize,
+    /// Publication years: 2020..2024, 2020.., ..2024 or 2021.
+    #[arg(long)]
+    pub year: Option<YearRange>,
+    /// Only papers with an author of this name.
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Search citable passages instead of papers.
+    #[arg(long)]
+    pub passages: bool,
+    /// Print an array of hits as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PapersCommand {
+    /// Papers in the order they were added.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One paper with its metadata, sources and passages.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// nDCG@10, Recall@100 and MRR@10 of search on a BEIR dataset.
+    Retrieval {
+        /// A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/).
+        #[arg(long, value_name = "DIR")]
+        beir: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[arg(long)]
+        json: bool,
+        /// Text analysis to evaluate (default: the product's).
+        #[arg(long, default_value = "english")]
+        analyzer: Analyzer,
+        /// Field weights to evaluate, e.g. `contents=1,title=0.5` (fields: title, abstract, contents, authors).
+        #[arg(long, value_parser = parse_boosts)]
+        boosts: Option<hypatia_project::FieldBoosts>,
+    },
+}
+
+fn parse_boosts(text: &str) -> Result<hypatia_project::FieldBoosts, String> {
+    let mut boosts = hypatia_project::FieldBoosts { title: 0.0, abstract_text: 0.0, contents: 0.0, authors: 0.0 };
+    for part in text.split(',') {
+        let (field, weight) = part.split_once('=').ok_or_else(|| format!("`{part}` is not field=weight"))?;
+        let weight: f32 = weight.trim().parse().map_err(|_| format!("`{weight}` is not a number"))?;
+        let slot = match field.trim() {
+            "title" => &mut boosts.title,
+            "abstract" => &mut boosts.abstract_text,
+            "contents" => &mut boosts.contents,
+            "authors" => &mut boosts.authors,
+            other => return Err(format!("unknown field `{other}`")),
+        };
+        *slot = weight;
+    }
+    Ok(boosts)
+}

@@ -1,0 +1,79 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use hypatia_project::{IngestOptions, IngestProgress, IngestSummary, Project};
+
+use crate::cli::{FormatChoice, IngestArgs};
+
+pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let files = Project::expand_paths(&args.paths)?;
+    let options = IngestOptions {
+        format: match args.format {
+            FormatChoice::Auto => None,
+            FormatChoice::Format(format) => Some(format),
+        },
+        skip_invalid: args.skip_invalid,
+    };
+    let bar = super::progress_bar();
+    let mut summaries: Vec<IngestSummary> = Vec::new();
+    let mut failures = 0usize;
+    for (number, file) in files.iter().enumerate() {
+        let prefix = format!("[{}/{}]", number + 1, files.len());
+        let progress = |event: IngestProgress<'_>| {
+            let message = match event {
+                IngestProgress::Reading(path) => format!("{prefix} reading {}", path.display()),
+                IngestProgress::Storing { path, records } => format!("{prefix} storing {records} records from {}", path.display()),
+                IngestProgress::Indexing { papers } => format!("{prefix} indexing: {papers} papers"),
+            };
+            bar.set_message(message);
+        };
+        match project.ingest_file(file, options, &progress).await {
+            Ok(summary) => summaries.push(summary),
+            Err(error) => {
+                failures += 1;
+                bar.suspend(|| eprintln!("error: {error}"));
+            }
+        }
+    }
+    bar.finish_and_clear();
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summaries)?;
+        writeln!(out)?;
+    } else {
+        for summary in &summaries {
+            writeln!(
+                out,
+                "{} ({}): {} added, {} merged, {} unchanged, {} skipped",
+                summary.path.display(),
+                summary.format,
+                summary.added,
+                summary.merged,
+                summary.unchanged,
+                summary.skipped.len()
+            )?;
+            for skipped in &summary.skipped {
+                writeln!(out, "  skipped {skipped}")?;
+            }
+            for warning in &summary.warnings {
+                writeln!(out, "  warning: {warning}")?;
+            }
+        }
+        if files.len() > 1 {
+            let total = |f: fn(&IngestSummary) -> usize| summaries.iter().map(f).sum::<usize>();
+            writeln!(
+                out,
+                "total: {} files, {} added, {} merged, {} unchanged, {} skipped, {} refused",
+                files.len(),
+                total(|s| s.added),
+                total(|s| s.merged),
+                total(|s| s.unchanged),
+                total(|s| s.skipped.len()),
+                failures
+            )?;
+        }
+    }
+    project.close().await;
+    Ok(if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,49 @@
+mod eval;
+mod ingest;
+mod papers;
+mod search;
+mod status;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use hypatia_project::{Project, find_project_root};
+
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Init { dir, name } => {
+            let dir = dir.unwrap_or_else(|| ".".into());
+            let project = Project::init(&dir, name.as_deref()).await?;
+            println!("Created Hypatia project `{}` in {}", project.config().project.name, project.root().display());
+            println!("Next: hypatia ingest <files or folders>");
+            project.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(args) => ingest::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Search(args) => search::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Papers { command } => papers::run(open(cli.project.as_deref()).await?, command).await,
+        Command::Reindex => status::reindex(open(cli.project.as_deref()).await?).await,
+        Command::Status { json } => status::run(open(cli.project.as_deref()).await?, json).await,
+        Command::Eval { command } => eval::run(command).await,
+    }
+}
+
+async fn open(explicit: Option<&std::path::Path>) -> anyhow::Result<Project> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let root = find_project_root(explicit, &cwd)?;
+    Ok(Project::open(&root).await?)
+}
+
+/// Progress bars go to stderr, and only when it is a terminal.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}

@@ -1,0 +1,76 @@
+use std::io::Write;
+use std::process::ExitCode;
+
+use hypatia_project::{Project, SearchRequest};
+use serde_json::json;
+
+use crate::cli::SearchArgs;
+use crate::output::{Style, short_authors};
+
+pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let query = args.query.join(" ");
+    let request = SearchRequest {
+        query: &query,
+        limit: args.limit,
+        years: args.year,
+        author: args.author.as_deref(),
+        snippets: true,
+    };
+    let style = Style::for_stdout();
+    let mut out = std::io::stdout().lock();
+    if args.passages {
+        let hits = project.search_passages(&request)?;
+        if args.json {
+            let rows: Vec<_> = hits
+                .iter()
+                .map(|h| json!({"id": h.passage_id, "paper_id": h.paper_id, "score": h.score, "year": h.year, "text": h.text.text}))
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        } else {
+            for (rank, hit) in hits.iter().enumerate() {
+                let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
+                writeln!(out, "{:>3}. {:>6.2}  {year}  {}", rank + 1, hit.score, style.bold(hit.passage_id.as_str()))?;
+                writeln!(out, "     {}", style.highlight(&hit.text.text, &hit.text.highlights))?;
+            }
+            if hits.is_empty() {
+                eprintln!("no passages match `{query}`");
+            }
+        }
+    } else {
+        let hits = project.search_papers(&request)?;
+        if args.json {
+            let rows: Vec<_> = hits
+                .iter()
+                .map(|h| {
+                    json!({
+                        "id": h.paper_id, "title": h.title, "year": h.year, "score": h.score,
+                        "authors": h.authors, "venue": h.venue,
+                        "snippet": h.snippet.as_ref().map(|s| &s.text),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        } else {
+            for (rank, hit) in hits.iter().enumerate() {
+                let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
+                writeln!(out, "{:>3}. {:>6.2}  {year}  {}", rank + 1, hit.score, style.bold(&hit.title))?;
+                let authors = short_authors(&hit.authors);
+                let byline = if authors.is_empty() { hit.paper_id.to_string() } else { format!("{} · {authors}", hit.paper_id) };
+                writeln!(out, "     {}", style.dim(&byline))?;
+                if let Some(snippet) = &hit.snippet
+                    && !snippet.text.is_empty()
+                {
+                    writeln!(out, "     {}", style.highlight(&snippet.text, &snippet.highlights))?;
+                }
+            }
+            if hits.is_empty() {
+                eprintln!("no papers match `{query}`");
+            }
+        }
+    }
+    drop(out);
+    project.close().await;
+    Ok(ExitCode::SUCCESS)
+}
