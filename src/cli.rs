@@ -74,7 +74,11 @@ pub enum FormatChoice {
 }
 
 fn parse_format(text: &str) -> Result<FormatChoice, String> {
-    if text == "auto" { Ok(FormatChoice::Auto) } else { text.parse().map(FormatChoice::Format) }
+    if text == "auto" {
+        Ok(FormatChoice::Auto)
+    } else {
+        text.parse().map(FormatChoice::Format)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -138,10 +142,20 @@ pub enum EvalCommand {
 }
 
 fn parse_boosts(text: &str) -> Result<hypatia_project::FieldBoosts, String> {
-    let mut boosts = hypatia_project::FieldBoosts { title: 0.0, abstract_text: 0.0, contents: 0.0, authors: 0.0 };
+    let mut boosts = hypatia_project::FieldBoosts {
+        title: 0.0,
+        abstract_text: 0.0,
+        contents: 0.0,
+        authors: 0.0,
+    };
     for part in text.split(',') {
-        let (field, weight) = part.split_once('=').ok_or_else(|| format!("`{part}` is not field=weight"))?;
-        let weight: f32 = weight.trim().parse().map_err(|_| format!("`{weight}` is not a number"))?;
+        let (field, weight) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not field=weight"))?;
+        let weight: f32 = weight
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{weight}` is not a number"))?;
         let slot = match field.trim() {
             "title" => &mut boosts.title,
             "abstract" => &mut boosts.abstract_text,

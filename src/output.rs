@@ -11,17 +11,24 @@ pub struct Style {
 impl Style {
     pub fn for_stdout() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Style { color: std::io::stdout().is_terminal() && !no_color }
+        Style {
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
     }
 
     /// The text with its matched ranges in bold yellow on a terminal, or
     /// between `**` (Markdown bold) when the output is not a terminal.
     pub fn highlight(&self, text: &str, ranges: &[Range<usize>]) -> String {
-        let (open, close) = if self.color { ("\x1b[1;33m", "\x1b[0m") } else { ("**", "**") };
+        let (open, close) = if self.color {
+            ("\x1b[1;33m", "\x1b[0m")
+        } else {
+            ("**", "**")
+        };
         let mut out = String::with_capacity(text.len() + ranges.len() * 8);
         let mut last = 0;
         for range in ranges {
             let valid = range.start >= last
+                && range.start <= range.end
                 && range.end <= text.len()
                 && text.is_char_boundary(range.start)
                 && text.is_char_boundary(range.end);
@@ -39,11 +46,19 @@ impl Style {
     }
 
     pub fn bold(&self, text: &str) -> String {
-        if self.color { format!("\x1b[1m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     pub fn dim(&self, text: &str) -> String {
-        if self.color { format!("\x1b[2m{text}\x1b[0m") } else { text.to_owned() }
+        if self.color {
+            format!("\x1b[2m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -65,7 +80,12 @@ mod tests {
     #[test]
     fn highlights_ranges_and_ignores_bad_ones() {
         let plain = Style { color: false };
-        assert_eq!(plain.highlight("large language models", &[0..5, 15..21]), "**large** language **models**");
-        assert_eq!(plain.highlight("abc", &[2..1, 1..9]), "abc");
+        assert_eq!(
+            plain.highlight("large language models", &[0..5, 15..21]),
+            "**large** language **models**"
+        );
+        // Ranges from a snippet can be out of step with the text: never slice badly.
+        let reversed = Range { start: 2, end: 1 };
+        assert_eq!(plain.highlight("abc", &[reversed, 1..9]), "abc");
     }
 }

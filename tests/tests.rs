@@ -1,1 +1,9 @@
+//! The one integration-test binary: the `hypatia` CLI end to end, and the
+//! library crates against real SQLite and tantivy.
 
+mod support;
+
+mod cli;
+mod consistency;
+mod formats;
+mod shared_data;

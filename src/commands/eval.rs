@@ -6,13 +6,24 @@ use crate::cli::EvalCommand;
 
 pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
     match command {
-        EvalCommand::Retrieval { beir, split, json, analyzer, boosts } => {
+        EvalCommand::Retrieval {
+            beir,
+            split,
+            json,
+            analyzer,
+            boosts,
+        } => {
             let options = EvalOptions { analyzer, boosts };
             let report = evaluate_retrieval(&beir, &split, &options).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("dataset:       {} ({split}, {} queries, {} documents)", beir.display(), report.queries, report.documents);
+                println!(
+                    "dataset:       {} ({split}, {} queries, {} documents)",
+                    beir.display(),
+                    report.queries,
+                    report.documents
+                );
                 println!("nDCG@10:       {:.4}", report.ndcg_at_10);
                 println!("Recall@100:    {:.4}", report.recall_at_100);
                 println!("MRR@10:        {:.4}", report.mrr_at_10);

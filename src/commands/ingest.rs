@@ -22,7 +22,9 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
         let progress = |event: IngestProgress<'_>| {
             let message = match event {
                 IngestProgress::Reading(path) => format!("{prefix} reading {}", path.display()),
-                IngestProgress::Storing { path, records } => format!("{prefix} storing {records} records from {}", path.display()),
+                IngestProgress::Storing { path, records } => {
+                    format!("{prefix} storing {records} records from {}", path.display())
+                }
                 IngestProgress::Indexing { papers } => format!("{prefix} indexing: {papers} papers"),
             };
             bar.set_message(message);
@@ -75,5 +77,9 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
         }
     }
     project.close().await;
-    Ok(if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -16,7 +16,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init { dir, name } => {
             let dir = dir.unwrap_or_else(|| ".".into());
             let project = Project::init(&dir, name.as_deref()).await?;
-            println!("Created Hypatia project `{}` in {}", project.config().project.name, project.root().display());
+            println!(
+                "Created Hypatia project `{}` in {}",
+                project.config().project.name,
+                project.root().display()
+            );
             println!("Next: hypatia ingest <files or folders>");
             project.close().await;
             Ok(ExitCode::SUCCESS)

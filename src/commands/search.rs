@@ -30,7 +30,13 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
         } else {
             for (rank, hit) in hits.iter().enumerate() {
                 let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
-                writeln!(out, "{:>3}. {:>6.2}  {year}  {}", rank + 1, hit.score, style.bold(hit.passage_id.as_str()))?;
+                writeln!(
+                    out,
+                    "{:>3}. {:>6.2}  {year}  {}",
+                    rank + 1,
+                    hit.score,
+                    style.bold(hit.passage_id.as_str())
+                )?;
                 writeln!(out, "     {}", style.highlight(&hit.text.text, &hit.text.highlights))?;
             }
             if hits.is_empty() {
@@ -55,9 +61,19 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
         } else {
             for (rank, hit) in hits.iter().enumerate() {
                 let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
-                writeln!(out, "{:>3}. {:>6.2}  {year}  {}", rank + 1, hit.score, style.bold(&hit.title))?;
+                writeln!(
+                    out,
+                    "{:>3}. {:>6.2}  {year}  {}",
+                    rank + 1,
+                    hit.score,
+                    style.bold(&hit.title)
+                )?;
                 let authors = short_authors(&hit.authors);
-                let byline = if authors.is_empty() { hit.paper_id.to_string() } else { format!("{} · {authors}", hit.paper_id) };
+                let byline = if authors.is_empty() {
+                    hit.paper_id.to_string()
+                } else {
+                    format!("{} · {authors}", hit.paper_id)
+                };
                 writeln!(out, "     {}", style.dim(&byline))?;
                 if let Some(snippet) = &hit.snippet
                     && !snippet.text.is_empty()

@@ -9,9 +9,15 @@ pub async fn run(project: Project, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         println!("project:   {}", status.root.display());
         println!("papers:    {} stored, {} indexed", status.papers, status.indexed_papers);
-        println!("passages:  {} stored, {} indexed", status.passages, status.indexed_passages);
+        println!(
+            "passages:  {} stored, {} indexed",
+            status.passages, status.indexed_passages
+        );
         println!("sources:   {}", status.sources);
-        println!("changes:   store at {}, index at {}", status.change_seq, status.indexed_seq);
+        println!(
+            "changes:   store at {}, index at {}",
+            status.change_seq, status.indexed_seq
+        );
         println!("analyzer:  {}", status.analyzer);
         println!("journal:   {}", status.journal_mode);
     }
@@ -21,10 +27,15 @@ pub async fn run(project: Project, json: bool) -> anyhow::Result<ExitCode> {
 
 pub async fn reindex(mut project: Project) -> anyhow::Result<ExitCode> {
     let bar = super::progress_bar();
-    let papers = project.reindex(&|done| bar.set_message(format!("indexing: {done} papers"))).await?;
+    let papers = project
+        .reindex(&|done| bar.set_message(format!("indexing: {done} papers")))
+        .await?;
     bar.finish_and_clear();
     let status = project.status().await?;
-    println!("Reindexed {papers} papers ({} passages) from the project database", status.indexed_passages);
+    println!(
+        "Reindexed {papers} papers ({} passages) from the project database",
+        status.indexed_passages
+    );
     project.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -94,10 +94,7 @@ impl PassageId {
     }
 
     pub fn ordinal(&self) -> u32 {
-        self.0
-            .split_once('#')
-            .and_then(|(_, n)| n.parse().ok())
-            .unwrap_or(0)
+        self.0.split_once('#').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
     }
 }
 

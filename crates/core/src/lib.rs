@@ -10,8 +10,6 @@ mod paper;
 mod passage;
 
 pub use ids::{InvalidId, PaperId, PassageId};
-pub use normalize::{
-    clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive,
-};
+pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};
 pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};
 pub use passage::{Passage, split_passages};

@@ -4,7 +4,8 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Collapses runs of white space (including newlines) to one space, drops
-/// control characters and trims.
+/// control characters, trims, and composes accents (NFC) so that "é" is one
+/// character whichever way the source spelled it.
 pub fn clean_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
@@ -13,7 +14,7 @@ pub fn clean_text(text: &str) -> String {
         }
         out.extend(word.chars().filter(|c| !c.is_control()));
     }
-    out
+    out.nfc().collect()
 }
 
 /// `10.1000/ABC`, `doi:10.1000/abc` and `https://doi.org/10.1000/abc` all
@@ -184,5 +185,6 @@ mod tests {
     #[test]
     fn clean_text_collapses_whitespace_and_controls() {
         assert_eq!(clean_text("  a\n\tb \u{7}c  "), "a b c");
+        assert_eq!(clean_text("cafe\u{301}"), "caf\u{e9}");
     }
 }

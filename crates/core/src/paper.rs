@@ -91,13 +91,13 @@ impl PaperRecord {
     /// and dropped rather than stored in a form dedup cannot use.
     pub fn normalized(self) -> (PaperRecord, Vec<String>) {
         let mut warnings = Vec::new();
-        let non_empty = |text: Option<String>| {
-            text.map(|t| clean_text(&t)).filter(|t| !t.is_empty())
-        };
+        let non_empty = |text: Option<String>| text.map(|t| clean_text(&t)).filter(|t| !t.is_empty());
         let doi = non_empty(self.doi).and_then(|raw| {
             let doi = normalize_doi(&raw);
             if doi.is_none() {
-                warnings.push(format!("ignored DOI `{raw}`: not a DOI (expected 10.<registrant>/<suffix>)"));
+                warnings.push(format!(
+                    "ignored DOI `{raw}`: not a DOI (expected 10.<registrant>/<suffix>)"
+                ));
             }
             doi
         });
@@ -111,8 +111,16 @@ impl PaperRecord {
                 id
             })
             // arXiv's own DOIs (10.48550/arXiv.<id>) and abstract URLs name the id too.
-            .or_else(|| doi.as_deref()?.strip_prefix("10.48550/arxiv.").and_then(normalize_arxiv_id))
-            .or_else(|| url.as_deref().filter(|u| u.contains("arxiv.org/abs/")).and_then(normalize_arxiv_id));
+            .or_else(|| {
+                doi.as_deref()?
+                    .strip_prefix("10.48550/arxiv.")
+                    .and_then(normalize_arxiv_id)
+            })
+            .or_else(|| {
+                url.as_deref()
+                    .filter(|u| u.contains("arxiv.org/abs/"))
+                    .and_then(normalize_arxiv_id)
+            });
         let record = PaperRecord {
             title: clean_text(&self.title),
             abstract_text: non_empty(self.abstract_text),
@@ -157,6 +165,8 @@ pub struct Paper {
     pub doi: Option<String>,
     pub arxiv_id: Option<String>,
     pub url: Option<String>,
+    /// Where the paper came from; left empty (and out of JSON) in listings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<Provenance>,
 }
 
@@ -187,9 +197,17 @@ mod tests {
 
     #[test]
     fn arxiv_id_is_derived_from_arxiv_doi_or_url() {
-        let from_doi = PaperRecord { title: "t".into(), doi: Some("10.48550/arXiv.2301.01234".into()), ..Default::default() };
+        let from_doi = PaperRecord {
+            title: "t".into(),
+            doi: Some("10.48550/arXiv.2301.01234".into()),
+            ..Default::default()
+        };
         assert_eq!(from_doi.normalized().0.arxiv_id.as_deref(), Some("2301.01234"));
-        let from_url = PaperRecord { title: "t".into(), url: Some("https://arxiv.org/abs/2301.01234v2".into()), ..Default::default() };
+        let from_url = PaperRecord {
+            title: "t".into(),
+            url: Some("https://arxiv.org/abs/2301.01234v2".into()),
+            ..Default::default()
+        };
         assert_eq!(from_url.normalized().0.arxiv_id.as_deref(), Some("2301.01234"));
     }
 

@@ -93,10 +93,11 @@ mod tests {
 
     #[test]
     fn trailing_fragment_joins_previous_passage() {
-        let passages = split_passages(
-            "This sentence is long enough to stand alone as a passage by itself. Done.",
+        let passages = split_passages("This sentence is long enough to stand alone as a passage by itself. Done.");
+        assert_eq!(
+            passages,
+            vec!["This sentence is long enough to stand alone as a passage by itself. Done."]
         );
-        assert_eq!(passages, vec!["This sentence is long enough to stand alone as a passage by itself. Done."]);
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl BeirDataset {
     pub fn load(dir: &Path, split: &str) -> Result<BeirDataset, EvalError> {
         let corpus = dir.join("corpus.jsonl");
         if !corpus.is_file() {
-            return Err(EvalError::Data { path: corpus, message: "missing: a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/".into() });
+            return Err(EvalError::Data {
+                path: corpus,
+                message: "missing: a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/".into(),
+            });
         }
         let qrels_path = dir.join("qrels").join(format!("{split}.tsv"));
         let qrels = read_qrels(&qrels_path)?;
@@ -46,7 +49,10 @@ impl BeirDataset {
 }
 
 fn read(path: &Path) -> Result<String, EvalError> {
-    std::fs::read_to_string(path).map_err(|e| EvalError::Data { path: path.to_owned(), message: e.to_string() })
+    std::fs::read_to_string(path).map_err(|e| EvalError::Data {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 fn read_qrels(path: &Path) -> Result<HashMap<String, HashMap<String, i32>>, EvalError> {
@@ -57,7 +63,10 @@ fn read_qrels(path: &Path) -> Result<HashMap<String, HashMap<String, i32>>, Eval
         if line.trim().is_empty() || (index == 0 && fields.first() == Some(&"query-id")) {
             continue;
         }
-        let bad = |what: &str| EvalError::Data { path: path.to_owned(), message: format!("line {}: {what}", index + 1) };
+        let bad = |what: &str| EvalError::Data {
+            path: path.to_owned(),
+            message: format!("line {}: {what}", index + 1),
+        };
         let [query, doc, grade] = fields[..] else {
             return Err(bad("expected query-id, corpus-id and score separated by tabs"));
         };

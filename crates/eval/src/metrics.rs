@@ -32,7 +32,11 @@ pub fn recall_at_k(ranked: &[String], judged: &HashMap<String, i32>, k: usize) -
     if relevant == 0 {
         return 0.0;
     }
-    let found = ranked.iter().take(k).filter(|doc| judged.get(*doc).is_some_and(|&g| g > 0)).count();
+    let found = ranked
+        .iter()
+        .take(k)
+        .filter(|doc| judged.get(*doc).is_some_and(|&g| g > 0))
+        .count();
     found as f64 / relevant as f64
 }
 

@@ -38,11 +38,15 @@ pub async fn evaluate_retrieval(dir: &Path, split: &str, options: &EvalOptions) 
     let dataset = BeirDataset::load(dir, split)?;
     let scratch = tempfile::tempdir().map_err(EvalError::Scratch)?;
     let analyzer = options.analyzer;
-    let mut project = Project::init_with(scratch.path(), Some("eval"), |config| config.index.analyzer = analyzer).await?;
+    let mut project =
+        Project::init_with(scratch.path(), Some("eval"), |config| config.index.analyzer = analyzer).await?;
     if let Some(boosts) = options.boosts {
         project.set_boosts(boosts);
     }
-    let ingest = IngestOptions { format: Some(SourceFormat::Beir), skip_invalid: false };
+    let ingest = IngestOptions {
+        format: Some(SourceFormat::Beir),
+        skip_invalid: false,
+    };
     project.ingest_file(&dataset.corpus, ingest, &|_| {}).await?;
     let ingest_seconds = started.elapsed().as_secs_f64();
 

@@ -10,8 +10,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
 use tantivy::{Index, IndexSettings};
 
@@ -73,13 +72,10 @@ impl fmt::Display for Analyzer {
 impl FromStr for Analyzer {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Analyzer::ALL
-            .into_iter()
-            .find(|a| a.name() == text)
-            .ok_or_else(|| {
-                let names: Vec<_> = Analyzer::ALL.iter().map(|a| a.name()).collect();
-                format!("unknown analyzer `{text}` (expected one of {})", names.join(", "))
-            })
+        Analyzer::ALL.into_iter().find(|a| a.name() == text).ok_or_else(|| {
+            let names: Vec<_> = Analyzer::ALL.iter().map(|a| a.name()).collect();
+            format!("unknown analyzer `{text}` (expected one of {})", names.join(", "))
+        })
     }
 }
 
@@ -197,7 +193,9 @@ fn open_index(dir: &Path, schema: Schema, analyzer: Analyzer, text_field: &str) 
     } else {
         Index::create(directory, schema, IndexSettings::default())?
     };
-    index.tokenizers().register(&analyzer.tokenizer_name(), analyzer.build());
+    index
+        .tokenizers()
+        .register(&analyzer.tokenizer_name(), analyzer.build());
     index.tokenizers().register(NAMES_TOKENIZER, names_analyzer());
     Ok(index)
 }

@@ -37,15 +37,24 @@ impl FromStr for YearRange {
                 .map_err(|_| format!("`{part}` is not a year"))
         };
         let range = match text.split_once("..") {
-            Some((from, to)) => YearRange { from: year(from)?, to: year(to.trim_start_matches('='))? },
+            Some((from, to)) => YearRange {
+                from: year(from)?,
+                to: year(to.trim_start_matches('='))?,
+            },
             None => {
                 let single = year(text)?;
-                YearRange { from: single, to: single }
+                YearRange {
+                    from: single,
+                    to: single,
+                }
             }
         };
         match range {
             YearRange { from: None, to: None } => Err(format!("`{text}` gives no year (try 2020..2024)")),
-            YearRange { from: Some(a), to: Some(b) } if a > b => Err(format!("`{text}` ends before it starts")),
+            YearRange {
+                from: Some(a),
+                to: Some(b),
+            } if a > b => Err(format!("`{text}` ends before it starts")),
             range => Ok(range),
         }
     }
@@ -63,7 +72,13 @@ pub struct SearchRequest<'a> {
 
 impl<'a> SearchRequest<'a> {
     pub fn new(query: &'a str, limit: usize) -> Self {
-        SearchRequest { query, limit, years: None, author: None, snippets: false }
+        SearchRequest {
+            query,
+            limit,
+            years: None,
+            author: None,
+            snippets: false,
+        }
     }
 }
 
@@ -106,7 +121,12 @@ pub struct FieldBoosts {
 
 impl Default for FieldBoosts {
     fn default() -> Self {
-        FieldBoosts { title: 0.25, abstract_text: 0.0, contents: 1.0, authors: 0.3 }
+        FieldBoosts {
+            title: 0.25,
+            abstract_text: 0.0,
+            contents: 1.0,
+            authors: 0.3,
+        }
     }
 }
 
@@ -135,9 +155,20 @@ impl LiteratureIndex {
         let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
         let snippets = if request.snippets {
             // Highlight the query's words in the abstract whatever the field weights are.
-            let snippet_request = SearchRequest { author: None, years: None, ..*request };
-            let snippet_query = build_query(&self.papers, &snippet_request, &[(f.abstract_text, 1.0)], &phrase_fields, f.year, f.authors)?
-                .unwrap_or(query.box_clone());
+            let snippet_request = SearchRequest {
+                author: None,
+                years: None,
+                ..*request
+            };
+            let snippet_query = build_query(
+                &self.papers,
+                &snippet_request,
+                &[(f.abstract_text, 1.0)],
+                &phrase_fields,
+                f.year,
+                f.authors,
+            )?
+            .unwrap_or(query.box_clone());
             let mut generator = SnippetGenerator::create(&searcher, &*snippet_query, f.abstract_text)?;
             generator.set_max_num_chars(SNIPPET_CHARS);
             Some(generator)
@@ -150,9 +181,15 @@ impl LiteratureIndex {
             let snippet = snippets.as_ref().map(|generator| {
                 let snippet = generator.snippet_from_doc(&doc);
                 if snippet.is_empty() {
-                    Highlighted { text: leading_text(&text_of(&doc, f.abstract_text)), highlights: Vec::new() }
+                    Highlighted {
+                        text: leading_text(&text_of(&doc, f.abstract_text)),
+                        highlights: Vec::new(),
+                    }
                 } else {
-                    Highlighted { text: snippet.fragment().to_owned(), highlights: snippet.highlighted().to_vec() }
+                    Highlighted {
+                        text: snippet.fragment().to_owned(),
+                        highlights: snippet.highlighted().to_vec(),
+                    }
                 }
             });
             hits.push(PaperHit {
@@ -187,13 +224,19 @@ impl LiteratureIndex {
             let highlights = if request.snippets {
                 let snippet = generator.snippet(&text);
                 let offset = snippet.fragment_range().start;
-                snippet.highlighted().iter().map(|r| r.start + offset..r.end + offset).collect()
+                snippet
+                    .highlighted()
+                    .iter()
+                    .map(|r| r.start + offset..r.end + offset)
+                    .collect()
             } else {
                 Vec::new()
             };
             let passage_id = text_of(&doc, f.passage_id);
             hits.push(PassageHit {
-                passage_id: passage_id.parse().map_err(|e| corrupt(format!("passage id {passage_id}: {e}")))?,
+                passage_id: passage_id
+                    .parse()
+                    .map_err(|e| corrupt(format!("passage id {passage_id}: {e}")))?,
                 paper_id: paper_id_of(&doc, f.paper_id)?,
                 score,
                 year: year_of(&doc, f.year),
@@ -234,7 +277,10 @@ fn build_query(
             match terms.len() {
                 0 => {}
                 1 => alternatives.extend(terms.into_iter().map(|t| {
-                    (Occur::Should, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                    )
                 })),
                 _ => alternatives.push((Occur::Should, Box::new(PhraseQuery::new(terms)))),
             }
@@ -286,11 +332,16 @@ fn analyze(index: &Index, field: Field, text: &str) -> Result<Vec<String>, Index
 }
 
 fn text_of(doc: &TantivyDocument, field: Field) -> String {
-    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn year_of(doc: &TantivyDocument, field: Field) -> Option<i32> {
-    doc.get_first(field).and_then(|v| v.as_i64()).and_then(|y| i32::try_from(y).ok())
+    doc.get_first(field)
+        .and_then(|v| v.as_i64())
+        .and_then(|y| i32::try_from(y).ok())
 }
 
 fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexError> {
@@ -299,11 +350,17 @@ fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexErro
 }
 
 fn split_authors(joined: &str) -> Vec<String> {
-    joined.split(AUTHOR_SEPARATOR).filter(|a| !a.is_empty()).map(str::to_owned).collect()
+    joined
+        .split(AUTHOR_SEPARATOR)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn corrupt(detail: String) -> IndexError {
-    IndexError::Tantivy(tantivy::TantivyError::InternalError(format!("bad stored value: {detail}")))
+    IndexError::Tantivy(tantivy::TantivyError::InternalError(format!(
+        "bad stored value: {detail}"
+    )))
 }
 
 /// The start of a text, cut at a word boundary.
@@ -325,10 +382,34 @@ mod tests {
 
     #[test]
     fn year_ranges_parse() {
-        assert_eq!("2020..2024".parse(), Ok(YearRange { from: Some(2020), to: Some(2024) }));
-        assert_eq!("2020..".parse(), Ok(YearRange { from: Some(2020), to: None }));
-        assert_eq!("..2024".parse(), Ok(YearRange { from: None, to: Some(2024) }));
-        assert_eq!("2021".parse(), Ok(YearRange { from: Some(2021), to: Some(2021) }));
+        assert_eq!(
+            "2020..2024".parse(),
+            Ok(YearRange {
+                from: Some(2020),
+                to: Some(2024)
+            })
+        );
+        assert_eq!(
+            "2020..".parse(),
+            Ok(YearRange {
+                from: Some(2020),
+                to: None
+            })
+        );
+        assert_eq!(
+            "..2024".parse(),
+            Ok(YearRange {
+                from: None,
+                to: Some(2024)
+            })
+        );
+        assert_eq!(
+            "2021".parse(),
+            Ok(YearRange {
+                from: Some(2021),
+                to: Some(2021)
+            })
+        );
         assert!("2024..2020".parse::<YearRange>().is_err());
         assert!("..".parse::<YearRange>().is_err());
         assert!("twenty".parse::<YearRange>().is_err());

@@ -28,7 +28,10 @@ pub(crate) fn parse(text: &str) -> ParseResult {
         let doc: BeirDoc = match serde_json::from_str(line) {
             Ok(doc) => doc,
             Err(e) => {
-                parsed.invalid.push(InvalidRecord { location, reason: format!("not a BEIR document: {e}") });
+                parsed.invalid.push(InvalidRecord {
+                    location,
+                    reason: format!("not a BEIR document: {e}"),
+                });
                 continue;
             }
         };
@@ -36,7 +39,10 @@ pub(crate) fn parse(text: &str) -> ParseResult {
             serde_json::Value::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
             serde_json::Value::Number(n) => n.to_string(),
             _ => {
-                parsed.invalid.push(InvalidRecord { location, reason: "`_id` must be a non-empty string or a number".into() });
+                parsed.invalid.push(InvalidRecord {
+                    location,
+                    reason: "`_id` must be a non-empty string or a number".into(),
+                });
                 continue;
             }
         };
@@ -46,7 +52,11 @@ pub(crate) fn parse(text: &str) -> ParseResult {
         } else {
             doc.title
         };
-        let record = PaperRecord { title, abstract_text: Some(doc.text), ..PaperRecord::default() };
+        let record = PaperRecord {
+            title,
+            abstract_text: Some(doc.text),
+            ..PaperRecord::default()
+        };
         parsed.records.push((record, id, location));
     }
     Ok(parsed)

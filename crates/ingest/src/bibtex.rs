@@ -7,6 +7,7 @@ use hypatia_core::PaperRecord;
 use crate::{InvalidRecord, ParseResult, Parsed, line_of};
 
 pub(crate) fn parse(text: &str) -> ParseResult {
+    let text = &dotless_accents(text);
     let mut parsed = Parsed::default();
     match Bibliography::parse(text) {
         Ok(bibliography) => {
@@ -57,6 +58,25 @@ fn parse_entry_by_entry(text: &str, parsed: &mut Parsed) {
             }
         }
     }
+}
+
+/// `{\'\i}` is how BibTeX writes í: an accent on a dotless i. The
+/// biblatex crate resolves accents on letters but not on `\i`, so the
+/// dotless i is turned into a plain one first. Byte offsets shift by one per
+/// replacement; line numbers do not.
+fn dotless_accents(text: &str) -> String {
+    let mut out = text.to_owned();
+    for accent in ['\'', '"', '`', '^', '~', '=', '.'] {
+        for dotless in ["i", "j"] {
+            out = out
+                .replace(&format!("\\{accent}\\{dotless}"), &format!("\\{accent}{dotless}"))
+                .replace(
+                    &format!("\\{accent}{{\\{dotless}}}"),
+                    &format!("\\{accent}{{{dotless}}}"),
+                );
+        }
+    }
+    out
 }
 
 /// Entries (with their byte offsets) split at each top-level `@`. An `@`
@@ -115,7 +135,10 @@ fn entry_location(text: &str, entry: &Entry, line: Option<usize>) -> String {
 }
 
 fn field(entry: &Entry, name: &str) -> Option<String> {
-    entry.get(name).map(|chunks| chunks.format_verbatim()).filter(|v| !v.trim().is_empty())
+    entry
+        .get(name)
+        .map(|chunks| chunks.format_verbatim())
+        .filter(|v| !v.trim().is_empty())
 }
 
 fn record_of(entry: &Entry) -> Result<PaperRecord, String> {
@@ -126,12 +149,17 @@ fn record_of(entry: &Entry) -> Result<PaperRecord, String> {
             people
                 .iter()
                 .map(|p| {
-                    [p.given_name.as_str(), p.prefix.as_str(), p.name.as_str(), p.suffix.as_str()]
-                        .iter()
-                        .filter(|part| !part.is_empty())
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    [
+                        p.given_name.as_str(),
+                        p.prefix.as_str(),
+                        p.name.as_str(),
+                        p.suffix.as_str(),
+                    ]
+                    .iter()
+                    .filter(|part| !part.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
                 })
                 .collect()
         })
@@ -149,13 +177,17 @@ fn record_of(entry: &Entry) -> Result<PaperRecord, String> {
         .or_else(|| field(entry, "archiveprefix"))
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let arxiv_id = if eprint_type == "arxiv" { field(entry, "eprint") } else { None }
-        // Google Scholar writes "arXiv preprint arXiv:2301.01234" as the journal.
-        .or_else(|| {
-            let venue = venue.as_deref()?;
-            let at = venue.find("arXiv:")?;
-            venue[at..].split_whitespace().next().map(str::to_owned)
-        });
+    let arxiv_id = if eprint_type == "arxiv" {
+        field(entry, "eprint")
+    } else {
+        None
+    }
+    // Google Scholar writes "arXiv preprint arXiv:2301.01234" as the journal.
+    .or_else(|| {
+        let venue = venue.as_deref()?;
+        let at = venue.find("arXiv:")?;
+        venue[at..].split_whitespace().next().map(str::to_owned)
+    });
     Ok(PaperRecord {
         title,
         abstract_text: field(entry, "abstract"),
@@ -209,7 +241,11 @@ mod tests {
         let keys: Vec<_> = parsed.records.iter().map(|r| r.1.as_str()).collect();
         assert_eq!(keys, vec!["good1", "good2"]);
         assert_eq!(parsed.invalid.len(), 1);
-        assert!(parsed.invalid[0].location.contains("bad") && parsed.invalid[0].location.contains("line 3"), "{:?}", parsed.invalid);
+        assert!(
+            parsed.invalid[0].location.contains("bad") && parsed.invalid[0].location.contains("line 3"),
+            "{:?}",
+            parsed.invalid
+        );
     }
 
     #[test]

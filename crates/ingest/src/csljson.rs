@@ -7,8 +7,8 @@ use serde_json::Value;
 use crate::{InvalidRecord, ParseResult, Parsed};
 
 pub(crate) fn parse(text: &str) -> ParseResult {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| (format!("line {}, column {}", e.line(), e.column()), e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| (format!("line {}, column {}", e.line(), e.column()), e.to_string()))?;
     let items = match value {
         Value::Array(items) => items,
         item @ Value::Object(_) => vec![item],
@@ -26,7 +26,9 @@ pub(crate) fn parse(text: &str) -> ParseResult {
             None => format!("item {}", index + 1),
         };
         match record_of(item) {
-            Ok(record) => parsed.records.push((record, id.unwrap_or_else(|| location.clone()), location)),
+            Ok(record) => parsed
+                .records
+                .push((record, id.unwrap_or_else(|| location.clone()), location)),
             Err(reason) => parsed.invalid.push(InvalidRecord { location, reason }),
         }
     }
@@ -90,11 +92,16 @@ fn person(value: &Value) -> Result<String, String> {
         return Ok(literal.to_owned());
     }
     let part = |key| value.get(key).and_then(Value::as_str).unwrap_or_default();
-    let name = [part("given"), part("non-dropping-particle"), part("family"), part("suffix")]
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = [
+        part("given"),
+        part("non-dropping-particle"),
+        part("family"),
+        part("suffix"),
+    ]
+    .into_iter()
+    .filter(|p| !p.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ");
     if name.is_empty() {
         Err("an author has neither `family`, `given` nor `literal`".into())
     } else {
@@ -105,7 +112,9 @@ fn person(value: &Value) -> Result<String, String> {
 /// `issued`: `{"date-parts": [[2020, 5]]}`, or `{"raw": "2020-05"}`, or
 /// `{"literal": "2020"}`.
 fn year(item: &Value) -> Result<Option<i32>, String> {
-    let Some(issued) = item.get("issued") else { return Ok(None) };
+    let Some(issued) = item.get("issued") else {
+        return Ok(None);
+    };
     if let Some(first) = issued.get("date-parts").and_then(|p| p.get(0)).and_then(|p| p.get(0)) {
         let year = match first {
             Value::Number(n) => n.as_i64(),
@@ -145,7 +154,8 @@ mod tests {
 
     #[test]
     fn bad_items_are_located() {
-        let parsed = parse(r#"[{"id": "x", "title": 5.5e0}, {"id": "y"}, {"title": "ok", "author": "Doe"}]"#).expect("readable");
+        let parsed =
+            parse(r#"[{"id": "x", "title": 5.5e0}, {"id": "y"}, {"title": "ok", "author": "Doe"}]"#).expect("readable");
         assert_eq!(parsed.records.len(), 1, "a number title is read as text");
         let locations: Vec<_> = parsed.invalid.iter().map(|r| r.location.as_str()).collect();
         assert_eq!(locations, vec!["item 2 (id \"y\")", "item 3"]);

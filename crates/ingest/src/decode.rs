@@ -8,14 +8,21 @@ use crate::IngestError;
 /// it goes wrong. A UTF-8 byte order mark is dropped.
 pub(crate) fn decode_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str, IngestError> {
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(IngestError::Binary { path: path.to_owned(), offset });
+        return Err(IngestError::Binary {
+            path: path.to_owned(),
+            offset,
+        });
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let valid = &bytes[..e.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
         let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
         let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
-        IngestError::NotUtf8 { path: path.to_owned(), line, column }
+        IngestError::NotUtf8 {
+            path: path.to_owned(),
+            line,
+            column,
+        }
     })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
@@ -31,7 +38,10 @@ mod tests {
     #[test]
     fn binary_and_invalid_utf8_are_located() {
         let path = Path::new("x.txt");
-        assert!(matches!(decode_text(path, b"ab\0c"), Err(IngestError::Binary { offset: 2, .. })));
+        assert!(matches!(
+            decode_text(path, b"ab\0c"),
+            Err(IngestError::Binary { offset: 2, .. })
+        ));
         let err = decode_text(path, b"ok\nab\xffc").expect_err("invalid utf-8");
         assert!(matches!(err, IngestError::NotUtf8 { line: 2, column: 3, .. }), "{err}");
         assert_eq!(decode_text(path, "\u{feff}hi".as_bytes()).ok(), Some("hi"));

@@ -56,8 +56,14 @@ mod tests {
         assert_eq!(detect_format(p("a.bib"), ""), Some(SourceFormat::Bibtex));
         assert_eq!(detect_format(p("a.RIS"), ""), Some(SourceFormat::Ris));
         assert_eq!(detect_format(p("a.txt"), ""), Some(SourceFormat::Text));
-        assert_eq!(detect_format(p("corpus.jsonl"), "{\"_id\": \"1\"}\n"), Some(SourceFormat::Beir));
-        assert_eq!(detect_format(p("mine.jsonl"), "{\"title\": \"x\"}\n"), Some(SourceFormat::Jsonl));
+        assert_eq!(
+            detect_format(p("corpus.jsonl"), "{\"_id\": \"1\"}\n"),
+            Some(SourceFormat::Beir)
+        );
+        assert_eq!(
+            detect_format(p("mine.jsonl"), "{\"title\": \"x\"}\n"),
+            Some(SourceFormat::Jsonl)
+        );
         assert_eq!(detect_format(p("export"), "\n@article{x,}"), Some(SourceFormat::Bibtex));
         assert_eq!(detect_format(p("export"), "TY  - JOUR\n"), Some(SourceFormat::Ris));
         assert_eq!(detect_format(p("export"), "[{}]"), Some(SourceFormat::Csljson));

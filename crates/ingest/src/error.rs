@@ -29,12 +29,15 @@ pub enum IngestError {
     Binary { path: PathBuf, offset: usize },
     #[error("{path} is not UTF-8 text: invalid byte at line {line}, column {column}; re-save it as UTF-8")]
     NotUtf8 { path: PathBuf, line: usize, column: usize },
-    #[error(
-        "cannot tell the format of {path}; name it with --format (text, beir, jsonl, bibtex, ris, csljson)"
-    )]
+    #[error("cannot tell the format of {path}; name it with --format (text, beir, jsonl, bibtex, ris, csljson)")]
     UnknownFormat { path: PathBuf },
     #[error("{path} is not valid {format}: {location}: {reason}")]
-    Malformed { path: PathBuf, format: SourceFormat, location: String, reason: String },
+    Malformed {
+        path: PathBuf,
+        format: SourceFormat,
+        location: String,
+        reason: String,
+    },
     #[error("{path} has {} invalid record{}; nothing from it was stored (use --skip-invalid to store the valid ones):\n{}",
         invalid.len(), if invalid.len() == 1 { "" } else { "s" }, list_invalid(invalid))]
     InvalidRecords { path: PathBuf, invalid: Vec<InvalidRecord> },

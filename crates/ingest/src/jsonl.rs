@@ -45,11 +45,18 @@ pub(crate) fn parse(text: &str) -> ParseResult {
         let record: JsonlRecord = match serde_json::from_str(line) {
             Ok(record) => record,
             Err(e) => {
-                parsed.invalid.push(InvalidRecord { location, reason: e.to_string() });
+                parsed.invalid.push(InvalidRecord {
+                    location,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
-        let key = record.id.clone().filter(|k| !k.trim().is_empty()).unwrap_or_else(|| location.clone());
+        let key = record
+            .id
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .unwrap_or_else(|| location.clone());
         let paper = PaperRecord {
             title: record.title,
             abstract_text: record.abstract_text,
@@ -79,7 +86,11 @@ mod tests {
         assert_eq!(parsed.records[0].1, "k1");
         assert_eq!(parsed.invalid.len(), 2);
         assert_eq!(parsed.invalid[0].location, "line 3");
-        assert!(parsed.invalid[0].reason.contains("yaer"), "{}", parsed.invalid[0].reason);
+        assert!(
+            parsed.invalid[0].reason.contains("yaer"),
+            "{}",
+            parsed.invalid[0].reason
+        );
         assert_eq!(parsed.invalid[1].location, "line 4");
     }
 }

@@ -48,7 +48,10 @@ impl ParsedFile {
         if self.invalid.is_empty() || skip_invalid {
             Ok(self)
         } else {
-            Err(IngestError::InvalidRecords { path: self.path, invalid: self.invalid })
+            Err(IngestError::InvalidRecords {
+                path: self.path,
+                invalid: self.invalid,
+            })
         }
     }
 }
@@ -56,7 +59,10 @@ impl ParsedFile {
 /// Reads and parses one file. `format: None` detects it from the file's
 /// name and content.
 pub fn read_file(path: &Path, format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_owned(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     parse_bytes(path, &bytes, format)
 }
 
@@ -75,13 +81,21 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> R
         SourceFormat::Ris => ris::parse(text),
         SourceFormat::Csljson => csljson::parse(text),
     }
-    .map_err(|(location, reason)| IngestError::Malformed { path: path.to_owned(), format, location, reason })?;
+    .map_err(|(location, reason)| IngestError::Malformed {
+        path: path.to_owned(),
+        format,
+        location,
+        reason,
+    })?;
     let mut records = Vec::with_capacity(parsed.records.len());
     let mut invalid = parsed.invalid;
     for (record, key, location) in parsed.records {
         let (record, warnings) = record.normalized();
         if record.title.is_empty() {
-            invalid.push(InvalidRecord { location, reason: "it has no title".to_owned() });
+            invalid.push(InvalidRecord {
+                location,
+                reason: "it has no title".to_owned(),
+            });
             continue;
         }
         records.push(ParsedRecord { record, key, warnings });

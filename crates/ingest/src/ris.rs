@@ -11,7 +11,10 @@ pub(crate) fn parse(text: &str) -> ParseResult {
     let mut parsed = Parsed::default();
     let records = split_records(text);
     if !text.trim().is_empty() && !records.iter().any(|(_, chunk)| chunk.trim_start().starts_with("TY  -")) {
-        return Err(("line 1".into(), "no RIS records found (a record starts with a line like `TY  - JOUR`)".into()));
+        return Err((
+            "line 1".into(),
+            "no RIS records found (a record starts with a line like `TY  - JOUR`)".into(),
+        ));
     }
     let parser = RisParser::new();
     for (line, chunk) in records {
@@ -26,7 +29,10 @@ pub(crate) fn parse(text: &str) -> ParseResult {
         let citation = match parser.parse(&chunk) {
             Ok(mut citations) if citations.len() == 1 => citations.remove(0),
             Ok(citations) => {
-                parsed.invalid.push(InvalidRecord { location, reason: format!("expected one record, read {}", citations.len()) });
+                parsed.invalid.push(InvalidRecord {
+                    location,
+                    reason: format!("expected one record, read {}", citations.len()),
+                });
                 continue;
             }
             Err(e) => {

@@ -42,12 +42,21 @@ impl ProjectConfig {
     pub fn load(path: &Path) -> Result<ProjectConfig, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
         toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|span| {
+                text.as_bytes()[..span.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            });
             let message = match line {
                 Some(line) => format!("line {line}: {}", e.message()),
                 None => e.message().to_owned(),
             };
-            ProjectError::Config { path: path.to_owned(), message }
+            ProjectError::Config {
+                path: path.to_owned(),
+                message,
+            }
         })
     }
 

@@ -85,9 +85,15 @@ impl Project {
             }
             records.push((record.record, record.key));
         }
-        progress(IngestProgress::Storing { path, records: records.len() });
+        progress(IngestProgress::Storing {
+            path,
+            records: records.len(),
+        });
         let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
-        sync::catch_up(&self.store, &self.index, &|papers| progress(IngestProgress::Indexing { papers })).await?;
+        sync::catch_up(&self.store, &self.index, &|papers| {
+            progress(IngestProgress::Indexing { papers })
+        })
+        .await?;
 
         let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
         Ok(IngestSummary {

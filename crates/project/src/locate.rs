@@ -11,7 +11,11 @@ pub const DATA_DIR: &str = ".hypatia";
 /// given, else the nearest folder at or above `start` holding hypatia.toml.
 pub fn find_project_root(explicit: Option<&Path>, start: &Path) -> Result<PathBuf, ProjectError> {
     if let Some(dir) = explicit {
-        let dir = if dir.is_absolute() { dir.to_owned() } else { start.join(dir) };
+        let dir = if dir.is_absolute() {
+            dir.to_owned()
+        } else {
+            start.join(dir)
+        };
         if dir.join(CONFIG_FILE).is_file() {
             return Ok(dir);
         }
@@ -24,7 +28,9 @@ pub fn find_project_root(explicit: Option<&Path>, start: &Path) -> Result<PathBu
         }
         current = dir.parent();
     }
-    Err(ProjectError::NotFound { searched: start.to_owned() })
+    Err(ProjectError::NotFound {
+        searched: start.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -36,10 +42,19 @@ mod tests {
         let root = tempfile::tempdir().expect("tempdir");
         let nested = root.path().join("a/b");
         std::fs::create_dir_all(&nested).expect("mkdir");
-        assert!(matches!(find_project_root(None, &nested), Err(ProjectError::NotFound { .. })));
+        assert!(matches!(
+            find_project_root(None, &nested),
+            Err(ProjectError::NotFound { .. })
+        ));
         std::fs::write(root.path().join(CONFIG_FILE), "").expect("write");
         assert_eq!(find_project_root(None, &nested).expect("found"), root.path());
-        assert!(matches!(find_project_root(Some(&nested), root.path()), Err(ProjectError::NotAProject { .. })));
-        assert_eq!(find_project_root(Some(Path::new(".")), root.path()).expect("explicit"), root.path().join("."));
+        assert!(matches!(
+            find_project_root(Some(&nested), root.path()),
+            Err(ProjectError::NotAProject { .. })
+        ));
+        assert_eq!(
+            find_project_root(Some(Path::new(".")), root.path()).expect("explicit"),
+            root.path().join(".")
+        );
     }
 }

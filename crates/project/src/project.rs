@@ -95,7 +95,12 @@ impl Project {
             }
             Err(other) => return Err(other.into()),
         };
-        let project = Project { root: root.to_owned(), config, store, index };
+        let project = Project {
+            root: root.to_owned(),
+            config,
+            store,
+            index,
+        };
         sync::catch_up(&project.store, &project.index, &|_| {}).await?;
         Ok(project)
     }
@@ -143,13 +148,18 @@ impl Project {
     }
 
     pub async fn paper(&self, id: &PaperId) -> Result<Option<(Paper, Vec<Passage>)>, ProjectError> {
-        let Some(paper) = self.store.paper(id).await? else { return Ok(None) };
+        let Some(paper) = self.store.paper(id).await? else {
+            return Ok(None);
+        };
         let passages = self.store.passages(id).await?;
         Ok(Some((paper, passages)))
     }
 
     /// Which paper each record of a format became, e.g. BEIR `_id`s.
-    pub async fn records_of_format(&self, format: hypatia_core::SourceFormat) -> Result<Vec<(String, PaperId)>, ProjectError> {
+    pub async fn records_of_format(
+        &self,
+        format: hypatia_core::SourceFormat,
+    ) -> Result<Vec<(String, PaperId)>, ProjectError> {
         Ok(self.store.records_of_format(format.as_str()).await?)
     }
 

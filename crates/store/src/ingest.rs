@@ -2,9 +2,7 @@
 //! (DOI, then arXiv id, then distinctive normalised title), merged or
 //! inserted, all in one transaction.
 
-use hypatia_core::{
-    PaperId, PaperRecord, SourceFormat, normalize_title, split_passages, title_is_distinctive,
-};
+use hypatia_core::{PaperId, PaperRecord, SourceFormat, normalize_title, split_passages, title_is_distinctive};
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::{Store, StoreError};
@@ -84,11 +82,10 @@ impl Store {
         skipped: usize,
     ) -> Result<StoredFile, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let change_seq: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        let change_seq: i64 =
+            sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'change_seq' RETURNING value")
+                .fetch_one(&mut *tx)
+                .await?;
 
         let mut outcomes = Vec::with_capacity(records.len());
         for (record, record_key) in records {
@@ -96,17 +93,16 @@ impl Store {
                 Some(existing) => merge(&mut tx, existing, record, change_seq).await?,
                 None => RecordOutcome::Added(insert(&mut tx, record, change_seq).await?),
             };
-            let new_source = sqlx::query(
-                "INSERT OR IGNORE INTO paper_sources (paper_id, path, format, record) VALUES (?, ?, ?, ?)",
-            )
-            .bind(outcome.paper_id().as_str())
-            .bind(&file.path)
-            .bind(file.format.as_str())
-            .bind(record_key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                > 0;
+            let new_source =
+                sqlx::query("INSERT OR IGNORE INTO paper_sources (paper_id, path, format, record) VALUES (?, ?, ?, ?)")
+                    .bind(outcome.paper_id().as_str())
+                    .bind(&file.path)
+                    .bind(file.format.as_str())
+                    .bind(record_key)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    > 0;
             let outcome = match outcome {
                 RecordOutcome::Unchanged(id) if new_source => RecordOutcome::Merged(id),
                 other => other,
@@ -129,10 +125,7 @@ impl Store {
         .await?;
 
         tx.commit().await?;
-        Ok(StoredFile {
-            outcomes,
-            change_seq,
-        })
+        Ok(StoredFile { outcomes, change_seq })
     }
 
     /// The ingest log, newest first.
@@ -160,24 +153,23 @@ impl Store {
     }
 }
 
-async fn find_match(
-    tx: &mut Transaction<'_, Sqlite>,
-    record: &PaperRecord,
-) -> Result<Option<Existing>, StoreError> {
+async fn find_match(tx: &mut Transaction<'_, Sqlite>, record: &PaperRecord) -> Result<Option<Existing>, StoreError> {
     if let Some(doi) = &record.doi {
-        let row = sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE doi = ?")
-            .bind(doi)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE doi = ?")
+                .bind(doi)
+                .fetch_optional(&mut **tx)
+                .await?;
         if let Some(row) = row {
             return existing_from_row(&row).map(Some);
         }
     }
     if let Some(arxiv) = &record.arxiv_id {
-        let row = sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE arxiv_id = ?")
-            .bind(arxiv)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE arxiv_id = ?")
+                .bind(arxiv)
+                .fetch_optional(&mut **tx)
+                .await?;
         if let Some(row) = row {
             return existing_from_row(&row).map(Some);
         }
@@ -215,7 +207,8 @@ fn existing_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Existing, StoreErr
     Ok(Existing {
         id: id.parse().map_err(|e| StoreError::corrupt("papers.id", e))?,
         abstract_text: row.try_get("abstract")?,
-        authors: serde_json::from_str(&authors).map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
+        authors: serde_json::from_str(&authors)
+            .map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
         year: row.try_get("year")?,
         venue: row.try_get("venue")?,
         doi: row.try_get("doi")?,
@@ -266,11 +259,7 @@ async fn insert(
     Ok(id)
 }
 
-async fn insert_passages(
-    tx: &mut Transaction<'_, Sqlite>,
-    paper: &PaperId,
-    text: &str,
-) -> Result<(), StoreError> {
+async fn insert_passages(tx: &mut Transaction<'_, Sqlite>, paper: &PaperId, text: &str) -> Result<(), StoreError> {
     for (ordinal, passage) in split_passages(text).into_iter().enumerate() {
         let ordinal = ordinal as u32;
         sqlx::query("INSERT INTO passages (id, paper_id, ordinal, text) VALUES (?, ?, ?, ?)")
@@ -299,7 +288,11 @@ async fn merge(
     let mut doi = fill(&existing.doi, &record.doi);
     let mut arxiv_id = fill(&existing.arxiv_id, &record.arxiv_id);
     let year = existing.year.or(record.year);
-    let authors = if existing.authors.is_empty() { record.authors.clone() } else { existing.authors.clone() };
+    let authors = if existing.authors.is_empty() {
+        record.authors.clone()
+    } else {
+        existing.authors.clone()
+    };
 
     // A DOI or arXiv id already owned by another paper is not ours to take.
     if doi != existing.doi && owned_elsewhere(tx, "doi", doi.as_deref(), &existing.id).await? {
@@ -360,4 +353,199 @@ async fn owned_elsewhere(
         .fetch_optional(&mut **tx)
         .await?;
     Ok(hit.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db")).await.expect("open");
+        (dir, store)
+    }
+
+    fn file(name: &str) -> SourceFile {
+        SourceFile {
+            path: format!("/data/{name}"),
+            format: SourceFormat::Bibtex,
+            sha256: "0".into(),
+        }
+    }
+
+    fn paper(title: &str) -> PaperRecord {
+        PaperRecord {
+            title: title.into(),
+            ..PaperRecord::default()
+        }
+    }
+
+    fn kinds(stored: &StoredFile) -> Vec<&'static str> {
+        stored
+            .outcomes
+            .iter()
+            .map(|o| match o {
+                RecordOutcome::Added(_) => "added",
+                RecordOutcome::Merged(_) => "merged",
+                RecordOutcome::Unchanged(_) => "unchanged",
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn migrations_apply_and_the_database_is_in_wal_mode() {
+        let (_dir, store) = store().await;
+        assert_eq!(store.journal_mode().await.expect("mode"), "wal");
+        assert_eq!(store.applied_migrations().await.expect("migrations"), vec![1]);
+    }
+
+    #[tokio::test]
+    async fn a_file_is_stored_all_or_nothing() {
+        let (_dir, store) = store().await;
+        sqlx::query(
+            "CREATE TRIGGER poison BEFORE INSERT ON papers WHEN NEW.title = 'Poisoned record' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+        )
+        .execute(&store.pool)
+        .await
+        .expect("trigger");
+        let mut first = paper("A perfectly good paper on sea ice");
+        first.abstract_text = Some("Sea ice is thinning across the Arctic basin every year.".into());
+        let records = vec![(first, "a".to_string()), (paper("Poisoned record"), "b".to_string())];
+        let err = store
+            .store_file(&file("x.bib"), &records, 0)
+            .await
+            .expect_err("aborted");
+        assert!(err.to_string().contains("poisoned"), "{err}");
+        let counts = store.counts().await.expect("counts");
+        assert_eq!((counts.papers, counts.passages, counts.sources), (0, 0, 0));
+        assert_eq!(store.change_seq().await.expect("seq"), 0);
+        assert!(store.ingest_log(10).await.expect("log").is_empty());
+    }
+
+    #[tokio::test]
+    async fn dedup_by_doi_arxiv_and_distinctive_title() {
+        let (_dir, store) = store().await;
+        let mut by_doi = paper("Deep learning for weather");
+        by_doi.doi = Some("10.1/w".into());
+        let mut by_arxiv = paper("Scaling laws for neural language models");
+        by_arxiv.arxiv_id = Some("2001.08361".into());
+        let by_title = paper("Attention is all you need");
+        let first = store
+            .store_file(
+                &file("a.bib"),
+                &[(by_doi, "1".into()), (by_arxiv, "2".into()), (by_title, "3".into())],
+                0,
+            )
+            .await
+            .expect("store");
+        assert_eq!(kinds(&first), vec!["added"; 3]);
+
+        let mut same_doi = paper("Deep Learning for Weather (journal version)");
+        same_doi.doi = Some("10.1/w".into());
+        same_doi.year = Some(2020);
+        let mut same_arxiv = paper("Scaling Laws");
+        same_arxiv.arxiv_id = Some("2001.08361".into());
+        same_arxiv.doi = Some("10.1/scaling".into());
+        let mut same_title = paper("ATTENTION is all you need!");
+        same_title.authors = vec!["Ashish Vaswani".into()];
+        let second = store
+            .store_file(
+                &file("b.ris"),
+                &[
+                    (same_doi, "1".into()),
+                    (same_arxiv, "2".into()),
+                    (same_title, "3".into()),
+                ],
+                0,
+            )
+            .await
+            .expect("store");
+        assert_eq!(kinds(&second), vec!["merged"; 3]);
+        let weather = store
+            .paper(first.outcomes[0].paper_id())
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(weather.title, "Deep learning for weather", "the first title is kept");
+        assert_eq!(weather.year, Some(2020), "a missing year is filled");
+        assert_eq!(weather.sources.len(), 2);
+        let scaling = store
+            .paper(first.outcomes[1].paper_id())
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(scaling.doi.as_deref(), Some("10.1/scaling"));
+        assert_eq!(store.counts().await.expect("counts").papers, 3);
+
+        // Storing the same file again changes nothing.
+        let again = store
+            .store_file(&file("a.bib"), &[(paper("Attention is all you need"), "3".into())], 0)
+            .await
+            .expect("store");
+        assert_eq!(kinds(&again), vec!["unchanged"]);
+    }
+
+    #[tokio::test]
+    async fn same_title_is_not_enough_when_other_facts_disagree() {
+        let (_dir, store) = store().await;
+        let mut original = paper("Graph neural networks in chemistry");
+        original.doi = Some("10.1/a".into());
+        original.year = Some(2019);
+        let mut other_doi = paper("Graph neural networks in chemistry");
+        other_doi.doi = Some("10.1/b".into());
+        other_doi.year = Some(2020);
+        let mut other_decade = paper("Graph neural networks in chemistry");
+        other_decade.year = Some(2029);
+        let generic_one = paper("Summary");
+        let generic_two = paper("Summary");
+        let stored = store
+            .store_file(
+                &file("c.bib"),
+                &[
+                    (original, "1".into()),
+                    (other_doi, "2".into()),
+                    (other_decade, "3".into()),
+                    (generic_one, "4".into()),
+                    (generic_two, "5".into()),
+                ],
+                0,
+            )
+            .await
+            .expect("store");
+        assert_eq!(kinds(&stored), vec!["added"; 5]);
+    }
+
+    #[tokio::test]
+    async fn passages_are_made_once_and_keep_their_ids() {
+        let (_dir, store) = store().await;
+        let bare = paper("Catalysis with single atoms on oxide supports");
+        let stored = store
+            .store_file(&file("a.bib"), &[(bare, "1".into())], 0)
+            .await
+            .expect("store");
+        let id = stored.outcomes[0].paper_id().clone();
+        assert!(store.passages(&id).await.expect("passages").is_empty());
+
+        let mut with_abstract = paper("Catalysis with single atoms on oxide supports");
+        with_abstract.abstract_text =
+            Some("Single-atom catalysts maximise metal use. They are hard to stabilise on supports.".into());
+        store
+            .store_file(&file("b.bib"), &[(with_abstract, "1".into())], 0)
+            .await
+            .expect("store");
+        let passages = store.passages(&id).await.expect("passages");
+        assert_eq!(passages.len(), 1, "{passages:?}");
+        assert_eq!(passages[0].id, id.passage(0));
+
+        let mut rewritten = paper("Catalysis with single atoms on oxide supports");
+        rewritten.abstract_text = Some("A different abstract that must not replace the first.".into());
+        store
+            .store_file(&file("c.bib"), &[(rewritten, "1".into())], 0)
+            .await
+            .expect("store");
+        assert_eq!(store.passages(&id).await.expect("passages"), passages);
+        let changed = store.changed_since(0, None, 10).await.expect("changed");
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].passages, passages);
+    }
 }

@@ -23,8 +23,6 @@ pub struct StoreCounts {
     pub sources: i64,
 }
 
-
-
 impl Store {
     pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
         let row = sqlx::query(
@@ -51,11 +49,12 @@ impl Store {
 
     /// One paper with its sources, or `None`.
     pub async fn paper(&self, id: &PaperId) -> Result<Option<Paper>, StoreError> {
-
-        let row = sqlx::query("SELECT id, title, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, title, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut paper = paper_from_row(&row)?;
         paper.sources = self.sources(id).await?;
@@ -77,16 +76,20 @@ impl Store {
 
     /// Where a paper came from.
     pub async fn sources(&self, id: &PaperId) -> Result<Vec<Provenance>, StoreError> {
-        let rows = sqlx::query("SELECT path, format, record FROM paper_sources WHERE paper_id = ? ORDER BY first_seen, path, record")
-            .bind(id.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT path, format, record FROM paper_sources WHERE paper_id = ? ORDER BY first_seen, path, record",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 let format: String = row.try_get("format")?;
                 Ok(Provenance {
                     path: row.try_get("path")?,
-                    format: format.parse().map_err(|e| StoreError::corrupt("paper_sources.format", e))?,
+                    format: format
+                        .parse()
+                        .map_err(|e| StoreError::corrupt("paper_sources.format", e))?,
                     record: row.try_get("record")?,
                 })
             })
@@ -113,7 +116,9 @@ impl Store {
                 let paper: String = row.try_get("paper_id")?;
                 Ok((
                     row.try_get("record")?,
-                    paper.parse().map_err(|e| StoreError::corrupt("paper_sources.paper_id", e))?,
+                    paper
+                        .parse()
+                        .map_err(|e| StoreError::corrupt("paper_sources.paper_id", e))?,
                 ))
             })
             .collect()
@@ -181,7 +186,8 @@ fn paper_from_row(row: &SqliteRow) -> Result<Paper, StoreError> {
         id: id.parse().map_err(|e| StoreError::corrupt("papers.id", e))?,
         title: row.try_get("title")?,
         abstract_text: row.try_get("abstract")?,
-        authors: serde_json::from_str(&authors).map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
+        authors: serde_json::from_str(&authors)
+            .map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
         year: row.try_get("year")?,
         venue: row.try_get("venue")?,
         doi: row.try_get("doi")?,

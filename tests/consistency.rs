@@ -1,0 +1,96 @@
+//! The store is the source of truth and the index never stays behind it.
+
+use hypatia_core::{PaperRecord, SourceFormat};
+use hypatia_project::{Project, SearchRequest};
+use hypatia_store::{SourceFile, Store};
+
+fn record(title: &str, abstract_text: &str) -> (PaperRecord, String) {
+    let record = PaperRecord {
+        title: title.into(),
+        abstract_text: Some(abstract_text.into()),
+        ..PaperRecord::default()
+    };
+    (record, title.into())
+}
+
+/// Papers written to the store by a process that died before indexing are
+/// indexed the next time the project is opened.
+#[tokio::test]
+async fn an_index_left_behind_catches_up_on_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project::init(dir.path(), Some("t")).await.expect("init");
+    project.close().await;
+
+    let store = Store::open(&dir.path().join(".hypatia/hypatia.db"))
+        .await
+        .expect("store");
+    let file = SourceFile {
+        path: "/crash.txt".into(),
+        format: SourceFormat::Text,
+        sha256: "0".into(),
+    };
+    let stored = store
+        .store_file(
+            &file,
+            &[record(
+                "Superconductivity in layered nickelates",
+                "Nickelates superconduct under pressure.",
+            )],
+            0,
+        )
+        .await
+        .expect("store");
+    assert_eq!(stored.outcomes.len(), 1);
+    store.close().await;
+
+    let project = Project::open(dir.path()).await.expect("reopen");
+    let status = project.status().await.expect("status");
+    assert_eq!((status.papers, status.indexed_papers), (1, 1));
+    assert_eq!(status.indexed_seq, status.change_seq);
+    let hits = project
+        .search_papers(&SearchRequest::new("nickelates", 5))
+        .expect("search");
+    assert_eq!(hits.len(), 1);
+}
+
+/// Changing the analyzer in hypatia.toml rebuilds the index from the store.
+#[tokio::test]
+async fn a_changed_analyzer_rebuilds_the_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project::init(dir.path(), Some("t")).await.expect("init");
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, "Running experiments on catalysts\nWe ran many experiments.\n").expect("write");
+    project
+        .ingest_file(&file, Default::default(), &|_| {})
+        .await
+        .expect("ingest");
+    // Stemming matches "run" to "running"; the plain analyzer does not.
+    assert_eq!(
+        project
+            .search_papers(&SearchRequest::new("run", 5))
+            .expect("search")
+            .len(),
+        1
+    );
+    project.close().await;
+
+    let config = dir.path().join("hypatia.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, text.replace("analyzer = \"english\"", "analyzer = \"plain\"")).expect("write");
+    let project = Project::open(dir.path()).await.expect("reopen");
+    assert_eq!(project.status().await.expect("status").analyzer, "plain");
+    assert_eq!(
+        project
+            .search_papers(&SearchRequest::new("run", 5))
+            .expect("search")
+            .len(),
+        0
+    );
+    assert_eq!(
+        project
+            .search_papers(&SearchRequest::new("running", 5))
+            .expect("search")
+            .len(),
+        1
+    );
+}

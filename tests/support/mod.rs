@@ -1,0 +1,82 @@
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The `hypatia` binary, isolated from the caller's environment.
+pub fn hypatia() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hypatia"));
+    command
+        .env_remove("HYPATIA_PROJECT")
+        .env_remove("HYPATIA_LOG")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// A fresh project in a temporary folder; commands run inside it.
+pub struct TestProject {
+    pub dir: TempDir,
+}
+
+impl TestProject {
+    pub fn new() -> TestProject {
+        let dir = tempfile::tempdir().expect("tempdir");
+        hypatia().arg("init").arg(dir.path()).assert().success();
+        TestProject { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut command = hypatia();
+        command.current_dir(self.dir.path());
+        command
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let output = self.cmd().args(args).output().expect("run hypatia");
+        assert!(
+            output.status.success(),
+            "hypatia {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("JSON output")
+    }
+
+    /// (papers, passages) stored, checked against what the index holds.
+    pub fn counts(&self) -> (i64, i64) {
+        let status = self.json(&["status", "--json"]);
+        let papers = status["papers"].as_i64().expect("papers");
+        let passages = status["passages"].as_i64().expect("passages");
+        assert_eq!(
+            status["indexed_papers"].as_i64(),
+            Some(papers),
+            "store and index disagree: {status}"
+        );
+        assert_eq!(
+            status["indexed_passages"].as_i64(),
+            Some(passages),
+            "store and index disagree: {status}"
+        );
+        (papers, passages)
+    }
+}
+
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+}
+
+/// `../shared` beside the checkout, if this machine has it. Tests that need
+/// it say why they skip when it is absent (CI always has it).
+pub fn shared(relative: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(relative);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipping: {} is not present on this machine", path.display());
+        None
+    }
+}
