@@ -70,7 +70,9 @@ impl Project {
         progress: &(dyn Fn(IngestProgress<'_>) + Sync),
     ) -> Result<IngestSummary, ProjectError> {
         progress(IngestProgress::Reading(path));
+        let started = std::time::Instant::now();
         let parsed = read_file(path, options.format)?.check(options.skip_invalid)?;
+        let parsed_at = started.elapsed();
         let absolute = std::path::absolute(path).map_err(ProjectError::io(path))?;
         let source = SourceFile {
             path: absolute.to_string_lossy().into_owned(),
@@ -90,10 +92,19 @@ impl Project {
             records: records.len(),
         });
         let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
+        let stored_at = started.elapsed();
         sync::catch_up(&self.store, &self.index, &|papers| {
             progress(IngestProgress::Indexing { papers })
         })
         .await?;
+        tracing::info!(
+            path = %path.display(),
+            records = records.len(),
+            parse_ms = parsed_at.as_millis(),
+            store_ms = (stored_at - parsed_at).as_millis(),
+            index_ms = (started.elapsed() - stored_at).as_millis(),
+            "ingested"
+        );
 
         let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
         Ok(IngestSummary {

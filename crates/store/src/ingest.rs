@@ -223,53 +223,54 @@ async fn insert(
     change_seq: i64,
 ) -> Result<PaperId, StoreError> {
     let key = record.identity_key();
+    let authors = serde_json::to_string(&record.authors).map_err(|e| StoreError::corrupt("authors", e))?;
+    let norm_title = normalize_title(&record.title);
+    // The derived id is taken only on a hash collision with another paper:
+    // then the next salted id is tried. One statement per attempt.
     let mut salt = 0;
     let id = loop {
         let candidate = PaperId::derive_with_salt(&key, salt);
-        let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM papers WHERE id = ?")
-            .bind(candidate.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-        if taken.is_none() {
+        let inserted = sqlx::query(
+            "INSERT INTO papers (id, title, norm_title, abstract, authors, year, venue, doi, arxiv_id, url, change_seq)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(candidate.as_str())
+        .bind(&record.title)
+        .bind(&norm_title)
+        .bind(&record.abstract_text)
+        .bind(&authors)
+        .bind(record.year)
+        .bind(&record.venue)
+        .bind(&record.doi)
+        .bind(&record.arxiv_id)
+        .bind(&record.url)
+        .bind(change_seq)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
             break candidate;
         }
         salt += 1;
     };
-    let authors = serde_json::to_string(&record.authors).map_err(|e| StoreError::corrupt("authors", e))?;
-    sqlx::query(
-        "INSERT INTO papers (id, title, norm_title, abstract, authors, year, venue, doi, arxiv_id, url, change_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.as_str())
-    .bind(&record.title)
-    .bind(normalize_title(&record.title))
-    .bind(&record.abstract_text)
-    .bind(authors)
-    .bind(record.year)
-    .bind(&record.venue)
-    .bind(&record.doi)
-    .bind(&record.arxiv_id)
-    .bind(&record.url)
-    .bind(change_seq)
-    .execute(&mut **tx)
-    .await?;
     if let Some(text) = &record.abstract_text {
         insert_passages(tx, &id, text).await?;
     }
     Ok(id)
 }
 
+/// All of a paper's passages in one statement: `json_each` numbers the
+/// array elements from 0, which are the passage ordinals.
 async fn insert_passages(tx: &mut Transaction<'_, Sqlite>, paper: &PaperId, text: &str) -> Result<(), StoreError> {
-    for (ordinal, passage) in split_passages(text).into_iter().enumerate() {
-        let ordinal = ordinal as u32;
-        sqlx::query("INSERT INTO passages (id, paper_id, ordinal, text) VALUES (?, ?, ?, ?)")
-            .bind(paper.passage(ordinal).as_str())
-            .bind(paper.as_str())
-            .bind(ordinal)
-            .bind(passage)
-            .execute(&mut **tx)
-            .await?;
-    }
+    let passages = serde_json::to_string(&split_passages(text)).map_err(|e| StoreError::corrupt("passages", e))?;
+    sqlx::query(
+        "INSERT INTO passages (id, paper_id, ordinal, text)
+         SELECT ?1 || '#' || key, ?1, key, value FROM json_each(?2)",
+    )
+    .bind(paper.as_str())
+    .bind(passages)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
