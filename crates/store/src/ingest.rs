@@ -2,8 +2,8 @@
 //! (DOI, then arXiv id, then distinctive normalised title), merged or
 //! inserted, all in one transaction.
 
-use hypatia_core::{PaperId, PaperRecord, SourceFormat, normalize_title, split_passages, title_is_distinctive};
-use sqlx::{Row, Sqlite, Transaction};
+use hypatia_core::{PaperId, PaperRecord, SourceFormat};
+use sqlx::Row;
 
 use crate::{Store, StoreError};
 
@@ -58,17 +58,8 @@ pub struct IngestLog {
     pub at: String,
 }
 
-/// The stored fields of a paper that merging may fill in.
-struct Existing {
-    id: PaperId,
-    abstract_text: Option<String>,
-    authors: Vec<String>,
-    year: Option<i32>,
-    venue: Option<String>,
-    doi: Option<String>,
-    arxiv_id: Option<String>,
-    url: Option<String>,
-}
+/// Records matched and written together; bounds the size of one statement.
+const CHUNK_RECORDS: usize = 1_000;
 
 impl Store {
     /// Stores the records of one file (each with its record key: citation
@@ -88,26 +79,8 @@ impl Store {
                 .await?;
 
         let mut outcomes = Vec::with_capacity(records.len());
-        for (record, record_key) in records {
-            let outcome = match find_match(&mut tx, record).await? {
-                Some(existing) => merge(&mut tx, existing, record, change_seq).await?,
-                None => RecordOutcome::Added(insert(&mut tx, record, change_seq).await?),
-            };
-            let new_source =
-                sqlx::query("INSERT OR IGNORE INTO paper_sources (paper_id, path, format, record) VALUES (?, ?, ?, ?)")
-                    .bind(outcome.paper_id().as_str())
-                    .bind(&file.path)
-                    .bind(file.format.as_str())
-                    .bind(record_key)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    > 0;
-            let outcome = match outcome {
-                RecordOutcome::Unchanged(id) if new_source => RecordOutcome::Merged(id),
-                other => other,
-            };
-            outcomes.push(outcome);
+        for chunk in records.chunks(CHUNK_RECORDS) {
+            outcomes.extend(crate::batch::store_chunk(&mut tx, file, chunk, change_seq).await?);
         }
 
         let count = |pred: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|o| pred(o)).count() as i64;
@@ -151,209 +124,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-async fn find_match(tx: &mut Transaction<'_, Sqlite>, record: &PaperRecord) -> Result<Option<Existing>, StoreError> {
-    if let Some(doi) = &record.doi {
-        let row =
-            sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE doi = ?")
-                .bind(doi)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(row) = row {
-            return existing_from_row(&row).map(Some);
-        }
-    }
-    if let Some(arxiv) = &record.arxiv_id {
-        let row =
-            sqlx::query("SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE arxiv_id = ?")
-                .bind(arxiv)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(row) = row {
-            return existing_from_row(&row).map(Some);
-        }
-    }
-    let norm_title = normalize_title(&record.title);
-    if !title_is_distinctive(&norm_title) {
-        return Ok(None);
-    }
-    let rows = sqlx::query(
-        "SELECT id, abstract, authors, year, venue, doi, arxiv_id, url FROM papers WHERE norm_title = ? ORDER BY created_at, id",
-    )
-    .bind(&norm_title)
-    .fetch_all(&mut **tx)
-    .await?;
-    for row in &rows {
-        let candidate = existing_from_row(row)?;
-        if compatible(&candidate, record) {
-            return Ok(Some(candidate));
-        }
-    }
-    Ok(None)
-}
-
-/// Same title, but is it the same paper? Different DOIs, different arXiv
-/// ids, or years more than one apart (preprint vs. journal) say no.
-fn compatible(existing: &Existing, record: &PaperRecord) -> bool {
-    let differ = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
-    let years_apart = matches!((existing.year, record.year), (Some(a), Some(b)) if (a - b).abs() > 1);
-    !differ(&existing.doi, &record.doi) && !differ(&existing.arxiv_id, &record.arxiv_id) && !years_apart
-}
-
-fn existing_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Existing, StoreError> {
-    let id: String = row.try_get("id")?;
-    let authors: String = row.try_get("authors")?;
-    Ok(Existing {
-        id: id.parse().map_err(|e| StoreError::corrupt("papers.id", e))?,
-        abstract_text: row.try_get("abstract")?,
-        authors: serde_json::from_str(&authors)
-            .map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
-        year: row.try_get("year")?,
-        venue: row.try_get("venue")?,
-        doi: row.try_get("doi")?,
-        arxiv_id: row.try_get("arxiv_id")?,
-        url: row.try_get("url")?,
-    })
-}
-
-async fn insert(
-    tx: &mut Transaction<'_, Sqlite>,
-    record: &PaperRecord,
-    change_seq: i64,
-) -> Result<PaperId, StoreError> {
-    let key = record.identity_key();
-    let authors = serde_json::to_string(&record.authors).map_err(|e| StoreError::corrupt("authors", e))?;
-    let norm_title = normalize_title(&record.title);
-    // The derived id is taken only on a hash collision with another paper:
-    // then the next salted id is tried. One statement per attempt.
-    let mut salt = 0;
-    let id = loop {
-        let candidate = PaperId::derive_with_salt(&key, salt);
-        let inserted = sqlx::query(
-            "INSERT INTO papers (id, title, norm_title, abstract, authors, year, venue, doi, arxiv_id, url, change_seq)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(candidate.as_str())
-        .bind(&record.title)
-        .bind(&norm_title)
-        .bind(&record.abstract_text)
-        .bind(&authors)
-        .bind(record.year)
-        .bind(&record.venue)
-        .bind(&record.doi)
-        .bind(&record.arxiv_id)
-        .bind(&record.url)
-        .bind(change_seq)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if inserted == 1 {
-            break candidate;
-        }
-        salt += 1;
-    };
-    if let Some(text) = &record.abstract_text {
-        insert_passages(tx, &id, text).await?;
-    }
-    Ok(id)
-}
-
-/// All of a paper's passages in one statement: `json_each` numbers the
-/// array elements from 0, which are the passage ordinals.
-async fn insert_passages(tx: &mut Transaction<'_, Sqlite>, paper: &PaperId, text: &str) -> Result<(), StoreError> {
-    let passages = serde_json::to_string(&split_passages(text)).map_err(|e| StoreError::corrupt("passages", e))?;
-    sqlx::query(
-        "INSERT INTO passages (id, paper_id, ordinal, text)
-         SELECT ?1 || '#' || key, ?1, key, value FROM json_each(?2)",
-    )
-    .bind(paper.as_str())
-    .bind(passages)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Fills the stored paper's missing fields from the record. Fields already
-/// set are kept: passages, once cited, must not change under their ids.
-async fn merge(
-    tx: &mut Transaction<'_, Sqlite>,
-    existing: Existing,
-    record: &PaperRecord,
-    change_seq: i64,
-) -> Result<RecordOutcome, StoreError> {
-    let fill = |slot: &Option<String>, new: &Option<String>| slot.clone().or_else(|| new.clone());
-    let abstract_text = fill(&existing.abstract_text, &record.abstract_text);
-    let venue = fill(&existing.venue, &record.venue);
-    let url = fill(&existing.url, &record.url);
-    let mut doi = fill(&existing.doi, &record.doi);
-    let mut arxiv_id = fill(&existing.arxiv_id, &record.arxiv_id);
-    let year = existing.year.or(record.year);
-    let authors = if existing.authors.is_empty() {
-        record.authors.clone()
-    } else {
-        existing.authors.clone()
-    };
-
-    // A DOI or arXiv id already owned by another paper is not ours to take.
-    if doi != existing.doi && owned_elsewhere(tx, "doi", doi.as_deref(), &existing.id).await? {
-        doi = existing.doi.clone();
-    }
-    if arxiv_id != existing.arxiv_id && owned_elsewhere(tx, "arxiv_id", arxiv_id.as_deref(), &existing.id).await? {
-        arxiv_id = existing.arxiv_id.clone();
-    }
-    let changed = abstract_text != existing.abstract_text
-        || venue != existing.venue
-        || url != existing.url
-        || doi != existing.doi
-        || arxiv_id != existing.arxiv_id
-        || year != existing.year
-        || authors != existing.authors;
-    if !changed {
-        return Ok(RecordOutcome::Unchanged(existing.id));
-    }
-    let authors_json = serde_json::to_string(&authors).map_err(|e| StoreError::corrupt("authors", e))?;
-    sqlx::query(
-        "UPDATE papers SET abstract = ?, authors = ?, year = ?, venue = ?, doi = ?, arxiv_id = ?, url = ?,
-                change_seq = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-         WHERE id = ?",
-    )
-    .bind(&abstract_text)
-    .bind(authors_json)
-    .bind(year)
-    .bind(&venue)
-    .bind(&doi)
-    .bind(&arxiv_id)
-    .bind(&url)
-    .bind(change_seq)
-    .bind(existing.id.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if existing.abstract_text.is_none()
-        && let Some(text) = &abstract_text
-    {
-        insert_passages(tx, &existing.id, text).await?;
-    }
-    Ok(RecordOutcome::Merged(existing.id))
-}
-
-async fn owned_elsewhere(
-    tx: &mut Transaction<'_, Sqlite>,
-    column: &str,
-    value: Option<&str>,
-    paper: &PaperId,
-) -> Result<bool, StoreError> {
-    let Some(value) = value else { return Ok(false) };
-    let query = match column {
-        "doi" => "SELECT 1 FROM papers WHERE doi = ? AND id != ?",
-        _ => "SELECT 1 FROM papers WHERE arxiv_id = ? AND id != ?",
-    };
-    let hit: Option<i64> = sqlx::query_scalar(query)
-        .bind(value)
-        .bind(paper.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(hit.is_some())
 }
 
 #[cfg(test)]
@@ -484,6 +254,46 @@ mod tests {
             .await
             .expect("store");
         assert_eq!(kinds(&again), vec!["unchanged"]);
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_found_across_chunks_of_one_file() {
+        let (_dir, store) = store().await;
+        let mut records: Vec<(PaperRecord, String)> = (0..CHUNK_RECORDS + 500)
+            .map(|i| {
+                let mut record = paper(&format!("Distinct study number {i} of coral reef ecology"));
+                record.doi = Some(format!("10.1/{i}"));
+                (record, format!("k{i}"))
+            })
+            .collect();
+        // The same paper again, in the second chunk, by DOI and by title.
+        let mut again_by_doi = paper("Renamed in the journal version");
+        again_by_doi.doi = Some("10.1/3".into());
+        again_by_doi.venue = Some("Coral Reefs".into());
+        records.push((again_by_doi, "dup-doi".into()));
+        records.push((
+            paper("Distinct study number 7 of coral reef ecology"),
+            "dup-title".into(),
+        ));
+        let stored = store.store_file(&file("big.bib"), &records, 0).await.expect("store");
+        let outcomes = kinds(&stored);
+        assert_eq!(outcomes.iter().filter(|k| **k == "added").count(), CHUNK_RECORDS + 500);
+        assert_eq!(&outcomes[CHUNK_RECORDS + 500..], ["merged", "merged"]);
+        assert_eq!(
+            stored.outcomes[CHUNK_RECORDS + 500].paper_id(),
+            stored.outcomes[3].paper_id()
+        );
+        assert_eq!(
+            stored.outcomes[CHUNK_RECORDS + 501].paper_id(),
+            stored.outcomes[7].paper_id()
+        );
+        let merged = store
+            .paper(stored.outcomes[3].paper_id())
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(merged.venue.as_deref(), Some("Coral Reefs"));
+        assert_eq!(merged.sources.len(), 2);
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! The store is the source of truth for papers and passages; the search
 //! index is derived from it and can always be rebuilt from it.
 
+mod batch;
 mod error;
 mod ingest;
 mod open;
