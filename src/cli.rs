@@ -86,7 +86,8 @@ pub struct SearchArgs {
     /// Words to search for; "quoted phrases" must appear as written.
     #[arg(required = true, num_args = 1..)]
     pub query: Vec<String>,
-    #[arg(long, short = 'n', default_value_t = 10)]
+    /// How many hits to show (1 to 10000).
+    #[arg(long, short = 'n', default_value_t = 10, value_parser = parse_limit)]
     pub limit: usize,
     /// Publication years: 2020..2024, 2020.., ..2024 or 2021.
     #[arg(long)]
@@ -139,6 +140,16 @@ pub enum EvalCommand {
         #[arg(long, value_parser = parse_boosts)]
         boosts: Option<hypatia_project::FieldBoosts>,
     },
+}
+
+fn parse_limit(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=hypatia_project::MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number from 1 to {}",
+            hypatia_project::MAX_LIMIT
+        )),
+    }
 }
 
 fn parse_boosts(text: &str) -> Result<hypatia_project::FieldBoosts, String> {

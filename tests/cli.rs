@@ -1,6 +1,6 @@
 use predicates::prelude::*;
 
-use crate::support::{TestProject, data, hypatia};
+use crate::support::{TestProject, hypatia};
 
 #[test]
 fn commands_outside_a_project_say_how_to_create_one() {
@@ -62,12 +62,7 @@ fn init_creates_wal_database_and_refuses_to_run_twice() {
 fn search_ranks_filters_and_highlights() {
     let project = TestProject::new();
     project
-        .cmd()
-        .arg("ingest")
-        .arg(data("library.bib"))
-        .arg(data("library.json"))
-        .arg(data("abstracts.txt"))
-        .assert()
+        .ingest(&["library.bib", "library.json", "abstracts.txt"])
         .success();
 
     let hits = project.json(&["search", "protein structure prediction", "--json"]);
@@ -111,12 +106,7 @@ fn search_ranks_filters_and_highlights() {
 #[test]
 fn query_syntax_characters_are_searched_as_text() {
     let project = TestProject::new();
-    project
-        .cmd()
-        .arg("ingest")
-        .arg(data("abstracts.txt"))
-        .assert()
-        .success();
+    project.ingest(&["abstracts.txt"]).success();
     let hits = project.json(&["search", "graph-neural (networks): +molecular title:x AND", "--json"]);
     assert_eq!(
         hits[0]["title"],
@@ -129,12 +119,7 @@ fn query_syntax_characters_are_searched_as_text() {
 #[test]
 fn passages_are_searchable_and_shown_with_stable_ids() {
     let project = TestProject::new();
-    project
-        .cmd()
-        .arg("ingest")
-        .arg(data("abstracts.txt"))
-        .assert()
-        .success();
+    project.ingest(&["abstracts.txt"]).success();
     let hits = project.json(&["search", "--passages", "simple baselines remain competitive", "--json"]);
     let id = hits[0]["id"].as_str().expect("passage id");
     let (paper, ordinal) = id.split_once('#').expect("paper#n");
@@ -168,13 +153,7 @@ fn passages_are_searchable_and_shown_with_stable_ids() {
 #[test]
 fn reindex_rebuilds_the_same_results() {
     let project = TestProject::new();
-    project
-        .cmd()
-        .arg("ingest")
-        .arg(data("library.bib"))
-        .arg(data("abstracts.txt"))
-        .assert()
-        .success();
+    project.ingest(&["library.bib", "abstracts.txt"]).success();
     let before = project.json(&["search", "deep learning protein", "--json"]);
     project
         .cmd()
@@ -190,9 +169,91 @@ fn reindex_rebuilds_the_same_results() {
 #[test]
 fn papers_list_pages_through_the_store() {
     let project = TestProject::new();
-    project.cmd().arg("ingest").arg(data("library.bib")).assert().success();
+    project.ingest(&["library.bib"]).success();
     let all = project.json(&["papers", "list", "--json"]);
     assert_eq!(all.as_array().map(Vec::len), Some(3));
     let page = project.json(&["papers", "list", "--limit", "1", "--offset", "2", "--json"]);
     assert_eq!(page[0], all[2]);
+}
+
+#[test]
+fn phrases_with_stop_words_and_author_names_match_as_written() {
+    let project = TestProject::new();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let file = scratch.path().join("tom.txt");
+    std::fs::write(
+        &file,
+        "Evaluating theory of mind in language models\nWe test whether models track false beliefs.\n",
+    )
+    .expect("write");
+    project.cmd().arg("ingest").arg(&file).assert().success();
+    let hits = project.json(&["search", "\"theory of mind\"", "--json"]);
+    assert_eq!(
+        hits.as_array().map(Vec::len),
+        Some(1),
+        "a stop word inside a phrase is a gap, not a mismatch"
+    );
+    let hits = project.json(&["search", "\"theory mind\"", "--json"]);
+    assert_eq!(hits.as_array().map(Vec::len), Some(0));
+
+    project.ingest(&["library.bib"]).success();
+    // Boiko, MacKnight, Kline (Ben) and Gomes (Gabe): a name never spans two authors.
+    let gabe = project.json(&["search", "language", "--author", "Gabe Gomes", "--json"]);
+    assert_eq!(gabe.as_array().map(Vec::len), Some(1));
+    let nobody = project.json(&["search", "language", "--author", "Ben Gomes", "--json"]);
+    assert_eq!(nobody.as_array().map(Vec::len), Some(0));
+    // Filters alone list what they select.
+    let by_year = project.json(&["search", "", "--year", "2024", "--json"]);
+    let titles: Vec<_> = by_year
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|h| h["title"].clone())
+        .collect();
+    assert_eq!(titles, vec!["Café Ökonomie and the CRISPR Screen"]);
+}
+
+#[test]
+fn limits_out_of_range_are_refused() {
+    let project = TestProject::new();
+    for limit in ["0", "10001", "18446744073709551615", "ten"] {
+        project
+            .cmd()
+            .args(["search", "x", "--limit", limit])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("from 1 to 10000"));
+    }
+}
+
+#[test]
+fn reingesting_by_another_path_or_with_generic_titles_adds_nothing() {
+    let project = TestProject::new();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let file = scratch.path().join("generic.bib");
+    std::fs::write(
+        &file,
+        "@article{he2017, title={Mask R-CNN}, year={2017}}\n@article{s, title={Summary}}\n",
+    )
+    .expect("write");
+    project
+        .cmd()
+        .arg("ingest")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 added"));
+    let dotted = scratch
+        .path()
+        .join("..")
+        .join(scratch.path().file_name().expect("name"))
+        .join("generic.bib");
+    project
+        .cmd()
+        .arg("ingest")
+        .arg(&dotted)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 added, 0 merged, 2 unchanged"));
+    assert_eq!(project.counts().0, 2);
 }

@@ -94,3 +94,72 @@ async fn a_changed_analyzer_rebuilds_the_index() {
         1
     );
 }
+
+/// An index built from another database (a restored backup, a deleted
+/// .db) is ahead of the store: it is rebuilt, never trusted.
+#[tokio::test]
+async fn an_index_ahead_of_the_store_is_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project::init(dir.path(), Some("t")).await.expect("init");
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, "Ocean heat content trends since 1960\nOceans warm.\n").expect("write");
+    project
+        .ingest_file(&file, Default::default(), &|_| {})
+        .await
+        .expect("ingest");
+    project.close().await;
+    for name in ["hypatia.db", "hypatia.db-wal", "hypatia.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(".hypatia").join(name));
+    }
+    let project = Project::open(dir.path()).await.expect("reopen");
+    let status = project.status().await.expect("status");
+    assert_eq!((status.papers, status.indexed_papers), (0, 0));
+    assert!(
+        project
+            .search_papers(&SearchRequest::new("ocean", 5))
+            .expect("search")
+            .is_empty()
+    );
+}
+
+/// While another process holds the index's write lock, a project still
+/// opens for reading, and an ingest stores its file, says it is not yet
+/// searchable, and is indexed on the next open.
+#[tokio::test]
+async fn a_busy_index_delays_indexing_but_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    Project::init(dir.path(), Some("t")).await.expect("init").close().await;
+    let other = hypatia_index::LiteratureIndex::open(&dir.path().join(".hypatia/index"), Default::default())
+        .expect("second handle");
+    let lock = other.writer().expect("the other process's writer");
+
+    let project = Project::open(dir.path()).await.expect("opens while busy");
+    let file = dir.path().join("a.txt");
+    std::fs::write(
+        &file,
+        "Permafrost carbon feedback estimates\nThawing permafrost releases carbon.\n",
+    )
+    .expect("write");
+    let summary = project
+        .ingest_file(&file, Default::default(), &|_| {})
+        .await
+        .expect("stored");
+    assert_eq!(summary.added, 1);
+    assert!(
+        summary.warnings.iter().any(|w| w.contains("not yet searchable")),
+        "{:?}",
+        summary.warnings
+    );
+    assert_eq!(project.status().await.expect("status").indexed_papers, 0);
+    project.close().await;
+
+    drop(lock);
+    let project = Project::open(dir.path()).await.expect("reopen");
+    assert_eq!(
+        project
+            .search_papers(&SearchRequest::new("permafrost", 5))
+            .expect("search")
+            .len(),
+        1
+    );
+}

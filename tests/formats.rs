@@ -14,10 +14,7 @@ fn paper_with_title<'a>(papers: &'a Value, title: &str) -> &'a Value {
 fn bibtex_is_decoded_from_latex() {
     let project = TestProject::new();
     project
-        .cmd()
-        .arg("ingest")
-        .arg(data("library.bib"))
-        .assert()
+        .ingest(&["library.bib"])
         .success()
         .stdout(predicate::str::contains("3 added"));
     let papers = project.json(&["papers", "list", "--json"]);
@@ -34,14 +31,13 @@ fn bibtex_is_decoded_from_latex() {
 fn ris_csljson_jsonl_text_and_beir_are_read() {
     let project = TestProject::new();
     project
-        .cmd()
-        .arg("ingest")
-        .arg(data("library.ris"))
-        .arg(data("library.json"))
-        .arg(data("library.jsonl"))
-        .arg(data("abstracts.txt"))
-        .arg(data("corpus.jsonl"))
-        .assert()
+        .ingest(&[
+            "library.ris",
+            "library.json",
+            "library.jsonl",
+            "abstracts.txt",
+            "corpus.jsonl",
+        ])
         .success()
         .stdout(predicate::str::contains(
             "total: 5 files, 11 added, 0 merged, 0 unchanged, 0 skipped, 0 refused",
@@ -81,13 +77,10 @@ fn ris_csljson_jsonl_text_and_beir_are_read() {
 #[test]
 fn the_same_paper_from_two_files_is_one_record_with_merged_metadata() {
     let project = TestProject::new();
-    project.cmd().arg("ingest").arg(data("library.bib")).assert().success();
+    project.ingest(&["library.bib"]).success();
     // The RIS export has the Boiko paper (same DOI, other case) plus one new paper.
     project
-        .cmd()
-        .arg("ingest")
-        .arg(data("library.ris"))
-        .assert()
+        .ingest(&["library.ris"])
         .success()
         .stdout(predicate::str::contains("1 added, 1 merged, 0 unchanged"));
     let papers = project.json(&["papers", "list", "--json"]);
@@ -118,12 +111,7 @@ fn the_same_paper_from_two_files_is_one_record_with_merged_metadata() {
 #[test]
 fn malformed_files_are_refused_whole_with_located_errors() {
     let project = TestProject::new();
-    project
-        .cmd()
-        .arg("ingest")
-        .arg(data("abstracts.txt"))
-        .assert()
-        .success();
+    project.ingest(&["abstracts.txt"]).success();
     let before = project.counts();
     let cases = [
         ("broken.bib", vec!["broken.bib", "unclosed2021", "line 6"]),

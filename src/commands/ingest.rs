@@ -14,7 +14,7 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
         },
         skip_invalid: args.skip_invalid,
     };
-    let bar = super::progress_bar();
+    let bar = super::progress_bar(files.len() as u64);
     let mut summaries: Vec<IngestSummary> = Vec::new();
     let mut failures = 0usize;
     for (number, file) in files.iter().enumerate() {
@@ -33,9 +33,17 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
             Ok(summary) => summaries.push(summary),
             Err(error) => {
                 failures += 1;
-                bar.suspend(|| eprintln!("error: {error}"));
+                let message = error.to_string();
+                let shown = file.display().to_string();
+                let message = if message.contains(&shown) {
+                    message
+                } else {
+                    format!("{shown}: {message}")
+                };
+                bar.suspend(|| eprintln!("error: {message}"));
             }
         }
+        bar.inc(1);
     }
     bar.finish_and_clear();
 

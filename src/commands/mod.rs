@@ -40,14 +40,24 @@ async fn open(explicit: Option<&std::path::Path>) -> anyhow::Result<Project> {
     Ok(Project::open(&root).await?)
 }
 
-/// Progress bars go to stderr, and only when it is a terminal.
-pub fn progress_bar() -> indicatif::ProgressBar {
+/// Progress goes to stderr, and only when it is a terminal: a bar over
+/// `steps` when there are several, else a spinner with a message.
+pub fn progress_bar(steps: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = if steps > 1 {
+        let bar = indicatif::ProgressBar::new(steps);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
         bar
     } else {
-        indicatif::ProgressBar::hidden()
-    }
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }

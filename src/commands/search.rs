@@ -29,13 +29,12 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
             writeln!(out)?;
         } else {
             for (rank, hit) in hits.iter().enumerate() {
-                let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
-                writeln!(
-                    out,
-                    "{:>3}. {:>6.2}  {year}  {}",
-                    rank + 1,
+                write_header(
+                    &mut out,
+                    rank,
                     hit.score,
-                    style.bold(hit.passage_id.as_str())
+                    hit.year,
+                    &style.bold(hit.passage_id.as_str()),
                 )?;
                 writeln!(out, "     {}", style.highlight(&hit.text.text, &hit.text.highlights))?;
             }
@@ -60,14 +59,7 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
             writeln!(out)?;
         } else {
             for (rank, hit) in hits.iter().enumerate() {
-                let year = hit.year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
-                writeln!(
-                    out,
-                    "{:>3}. {:>6.2}  {year}  {}",
-                    rank + 1,
-                    hit.score,
-                    style.bold(&hit.title)
-                )?;
+                write_header(&mut out, rank, hit.score, hit.year, &style.bold(&hit.title))?;
                 let authors = short_authors(&hit.authors);
                 let byline = if authors.is_empty() {
                     hit.paper_id.to_string()
@@ -89,4 +81,10 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
     drop(out);
     project.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `  1.  12.34  2024  Title`: rank, score, year (or ----) and a label.
+fn write_header(out: &mut impl Write, rank: usize, score: f32, year: Option<i32>, label: &str) -> std::io::Result<()> {
+    let year = year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
+    writeln!(out, "{:>3}. {score:>6.2}  {year}  {label}", rank + 1)
 }

@@ -25,8 +25,8 @@ pub async fn run(project: Project, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn reindex(mut project: Project) -> anyhow::Result<ExitCode> {
-    let bar = super::progress_bar();
+pub async fn reindex(project: Project) -> anyhow::Result<ExitCode> {
+    let bar = super::progress_bar(1);
     let papers = project
         .reindex(&|done| bar.set_message(format!("indexing: {done} papers")))
         .await?;

@@ -36,6 +36,16 @@ impl TestProject {
         command
     }
 
+    /// `hypatia ingest` of files from tests/data, asserted on by the caller.
+    pub fn ingest(&self, files: &[&str]) -> assert_cmd::assert::Assert {
+        let mut command = self.cmd();
+        command.arg("ingest");
+        for file in files {
+            command.arg(data(file));
+        }
+        command.assert()
+    }
+
     pub fn json(&self, args: &[&str]) -> Value {
         let output = self.cmd().args(args).output().expect("run hypatia");
         assert!(

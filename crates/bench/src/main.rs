@@ -186,35 +186,32 @@ struct BeirLine {
     text: String,
 }
 
-fn read_sources(path: &Path) -> anyhow::Result<Vec<synth::SourceDoc>> {
+#[derive(serde::Deserialize)]
+struct QueryLine {
+    text: String,
+}
+
+fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
-        .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, line)| {
-            let doc: BeirLine =
-                serde_json::from_str(line).with_context(|| format!("{} line {}", path.display(), i + 1))?;
-            Ok(synth::SourceDoc {
-                title: doc.title,
-                sentences: split_passages(&doc.text),
-            })
-        })
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| serde_json::from_str(line).with_context(|| format!("{} line {}", path.display(), i + 1)))
         .collect()
 }
 
-fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
-    #[derive(serde::Deserialize)]
-    struct Query {
-        text: String,
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-        .map(|(i, line)| {
-            let query: Query =
-                serde_json::from_str(line).with_context(|| format!("{} line {}", path.display(), i + 1))?;
-            Ok(query.text)
+fn read_sources(path: &Path) -> anyhow::Result<Vec<synth::SourceDoc>> {
+    let docs: Vec<BeirLine> = read_jsonl(path)?;
+    Ok(docs
+        .into_iter()
+        .map(|doc| synth::SourceDoc {
+            title: doc.title,
+            sentences: split_passages(&doc.text),
         })
-        .collect()
+        .collect())
+}
+
+fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
+    let queries: Vec<QueryLine> = read_jsonl(path)?;
+    Ok(queries.into_iter().map(|q| q.text).collect())
 }

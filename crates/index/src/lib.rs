@@ -15,7 +15,7 @@ mod writer;
 pub use error::IndexError;
 pub use query::{ParsedQuery, parse_query};
 pub use schema::Analyzer;
-pub use search::{FieldBoosts, Highlighted, PaperHit, PassageHit, SearchRequest, YearRange};
+pub use search::{FieldBoosts, Highlighted, MAX_LIMIT, PaperHit, PassageHit, SearchRequest, YearRange};
 pub use writer::IndexWriterSession;
 
 use std::path::{Path, PathBuf};

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use hypatia_core::{PaperId, PassageId};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, TantivyDocument, Term};
@@ -131,7 +133,9 @@ impl Default for FieldBoosts {
 }
 
 const SNIPPET_CHARS: usize = 240;
-pub(crate) const AUTHOR_SEPARATOR: &str = "; ";
+/// The most hits one search returns: tantivy reserves room for the limit in
+/// every segment, so an absurd limit must not reach it.
+pub const MAX_LIMIT: usize = 10_000;
 
 impl LiteratureIndex {
     /// Papers ranked for the request, best first.
@@ -152,7 +156,10 @@ impl LiteratureIndex {
             return Ok(Vec::new());
         };
         let searcher = self.papers_reader.searcher();
-        let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
+        let top = searcher.search(
+            &*query,
+            &TopDocs::with_limit(request.limit.clamp(1, MAX_LIMIT)).order_by_score(),
+        )?;
         let snippets = if request.snippets {
             // Highlight the query's words in the abstract whatever the field weights are.
             let snippet_request = SearchRequest {
@@ -197,7 +204,10 @@ impl LiteratureIndex {
                 score,
                 title: text_of(&doc, f.title),
                 year: year_of(&doc, f.year),
-                authors: split_authors(&text_of(&doc, f.authors)),
+                authors: doc
+                    .get_all(f.authors)
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
                 venue: Some(text_of(&doc, f.venue)).filter(|v| !v.is_empty()),
                 snippet,
             });
@@ -213,7 +223,10 @@ impl LiteratureIndex {
             return Ok(Vec::new());
         };
         let searcher = self.passages_reader.searcher();
-        let top = searcher.search(&*query, &TopDocs::with_limit(request.limit.max(1)).order_by_score())?;
+        let top = searcher.search(
+            &*query,
+            &TopDocs::with_limit(request.limit.clamp(1, MAX_LIMIT)).order_by_score(),
+        )?;
         let mut generator = SnippetGenerator::create(&searcher, &*query, f.text)?;
         // A passage is short: highlight within all of it.
         generator.set_max_num_chars(usize::MAX / 2);
@@ -272,17 +285,8 @@ fn build_query(
     for phrase in &parsed.phrases {
         let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for &field in phrase_fields {
-            let tokens = analyze(index, field, phrase)?;
-            let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
-            match terms.len() {
-                0 => {}
-                1 => alternatives.extend(terms.into_iter().map(|t| {
-                    (
-                        Occur::Should,
-                        Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
-                    )
-                })),
-                _ => alternatives.push((Occur::Should, Box::new(PhraseQuery::new(terms)))),
+            if let Some(query) = phrase_query(index, field, phrase)? {
+                alternatives.push((Occur::Should, query));
             }
         }
         if alternatives.is_empty() {
@@ -291,12 +295,16 @@ fn build_query(
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
     }
     let has_phrases = !clauses.is_empty();
-    if !has_words && !has_phrases {
-        return Ok(None);
-    }
+    let has_filters = request.years.is_some() || request.author.is_some();
     if has_words {
         let occur = if has_phrases { Occur::Should } else { Occur::Must };
         clauses.push((occur, Box::new(BooleanQuery::new(word_clauses))));
+    } else if !has_phrases {
+        if !has_filters {
+            return Ok(None);
+        }
+        // Filters alone ("every paper by Gomes in 2023") match with equal scores.
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
     }
 
     if let Some(years) = request.years {
@@ -308,27 +316,55 @@ fn build_query(
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
     }
     if let Some(author) = request.author {
-        let tokens = analyze(index, authors_field, author)?;
-        if tokens.is_empty() {
+        // The name's words in order within one author: "Li Wang" does not
+        // match a paper by "Li Chen" and "Wei Wang" (authors are separate values).
+        let Some(name) = phrase_query(index, authors_field, author)? else {
             return Ok(None);
-        }
-        for token in tokens {
-            let term = TermQuery::new(Term::from_field_text(authors_field, &token), IndexRecordOption::Basic);
-            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
-        }
+        };
+        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(name, 0.0))));
     }
     Ok(Some(Box::new(BooleanQuery::new(clauses))))
 }
 
 /// The terms the field's analyzer makes of `text`, in order.
 fn analyze(index: &Index, field: Field, text: &str) -> Result<Vec<String>, IndexError> {
+    Ok(analyze_with_positions(index, field, text)?
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect())
+}
+
+/// Terms with their positions. Stop words are removed but leave their
+/// position behind, so "theory of mind" is `theori`@0 and `mind`@2.
+fn analyze_with_positions(index: &Index, field: Field, text: &str) -> Result<Vec<(usize, String)>, IndexError> {
     let mut analyzer = index.tokenizer_for_field(field)?;
     let mut stream = analyzer.token_stream(text);
     let mut tokens = Vec::new();
     while stream.advance() {
-        tokens.push(stream.token().text.clone());
+        let token = stream.token();
+        tokens.push((token.position, token.text.clone()));
     }
     Ok(tokens)
+}
+
+/// A phrase as the field indexed it: positions kept relative to the first
+/// term, so stop words inside the phrase are gaps, not mismatches. `None`
+/// when nothing of it is indexed (only stop words).
+fn phrase_query(index: &Index, field: Field, text: &str) -> Result<Option<Box<dyn Query>>, IndexError> {
+    let tokens = analyze_with_positions(index, field, text)?;
+    let Some(&(first, _)) = tokens.first() else {
+        return Ok(None);
+    };
+    let terms: Vec<(usize, Term)> = tokens
+        .iter()
+        .map(|(position, t)| (position - first, Term::from_field_text(field, t)))
+        .collect();
+    Ok(Some(if terms.len() == 1 {
+        let (_, term) = terms.into_iter().next().expect("one term");
+        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+    } else {
+        Box::new(PhraseQuery::new_with_offset(terms))
+    }))
 }
 
 fn text_of(doc: &TantivyDocument, field: Field) -> String {
@@ -347,14 +383,6 @@ fn year_of(doc: &TantivyDocument, field: Field) -> Option<i32> {
 fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexError> {
     let text = text_of(doc, field);
     text.parse().map_err(|e| corrupt(format!("paper id {text}: {e}")))
-}
-
-fn split_authors(joined: &str) -> Vec<String> {
-    joined
-        .split(AUTHOR_SEPARATOR)
-        .filter(|a| !a.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn corrupt(detail: String) -> IndexError {

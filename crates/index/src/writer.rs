@@ -4,7 +4,6 @@
 use hypatia_core::{Paper, Passage};
 use tantivy::{IndexWriter, TantivyDocument, Term, doc};
 
-use crate::search::AUTHOR_SEPARATOR;
 use crate::{IndexError, LiteratureIndex};
 
 /// Memory for each writer's indexing buffer; tantivy splits it among threads.
@@ -40,14 +39,17 @@ impl IndexWriterSession<'_> {
         let id = paper.id.as_str();
         self.papers.delete_term(Term::from_field_text(pf.paper_id, id));
         let abstract_text = paper.abstract_text.as_deref().unwrap_or_default();
-        let authors = paper.authors.join(AUTHOR_SEPARATOR);
         let mut document = doc!(
             pf.paper_id => id,
             pf.title => paper.title.as_str(),
             pf.abstract_text => abstract_text,
             pf.contents => format!("{} {}", paper.title, abstract_text),
-            pf.authors => authors.as_str(),
         );
+        // One value per author: tantivy leaves a position gap between values,
+        // so a name phrase cannot run from one author into the next.
+        for author in &paper.authors {
+            document.add_text(pf.authors, author);
+        }
         if let Some(year) = paper.year {
             document.add_i64(pf.year, i64::from(year));
         }
@@ -64,8 +66,10 @@ impl IndexWriterSession<'_> {
                 sf.paper_id => id,
                 sf.text => passage.text.as_str(),
                 sf.title => paper.title.as_str(),
-                sf.authors => authors.as_str(),
             );
+            for author in &paper.authors {
+                document.add_text(sf.authors, author);
+            }
             if let Some(year) = paper.year {
                 document.add_i64(sf.year, i64::from(year));
             }

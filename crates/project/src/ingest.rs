@@ -73,7 +73,8 @@ impl Project {
         let started = std::time::Instant::now();
         let parsed = read_file(path, options.format)?.check(options.skip_invalid)?;
         let parsed_at = started.elapsed();
-        let absolute = std::path::absolute(path).map_err(ProjectError::io(path))?;
+        // Canonical, so `../proj/refs.bib` and `refs.bib` are one source.
+        let absolute = path.canonicalize().map_err(ProjectError::io(path))?;
         let source = SourceFile {
             path: absolute.to_string_lossy().into_owned(),
             format: parsed.format,
@@ -93,10 +94,18 @@ impl Project {
         });
         let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
         let stored_at = started.elapsed();
-        sync::catch_up(&self.store, &self.index, &|papers| {
+        // The file is stored: an index that cannot follow now (another process
+        // holds it) catches up the next time the project is opened.
+        let indexing = sync::catch_up(&self.store, &self.index, &|papers| {
             progress(IngestProgress::Indexing { papers })
         })
-        .await?;
+        .await;
+        if let Err(error) = indexing {
+            tracing::warn!(%error, "stored but not yet indexed");
+            warnings.push(format!(
+                "stored, but not yet searchable: {error}; it will be indexed the next time the project is opened"
+            ));
+        }
         tracing::info!(
             path = %path.display(),
             records = records.len(),

@@ -17,4 +17,6 @@ pub use ingest::{IngestOptions, IngestProgress, IngestSummary};
 pub use locate::{DATA_DIR, find_project_root};
 pub use project::{Project, ProjectStatus};
 
-pub use hypatia_index::{Analyzer, FieldBoosts, Highlighted, PaperHit, PassageHit, SearchRequest, YearRange};
+pub use hypatia_index::{
+    Analyzer, FieldBoosts, Highlighted, MAX_LIMIT, PaperHit, PassageHit, SearchRequest, YearRange,
+};

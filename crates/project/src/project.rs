@@ -101,7 +101,16 @@ impl Project {
             store,
             index,
         };
-        sync::catch_up(&project.store, &project.index, &|_| {}).await?;
+        match sync::catch_up(&project.store, &project.index, &|_| {}).await {
+            // Another process is writing the index and will bring it up to date;
+            // reading the index as it is is what that process's users see too.
+            Err(ProjectError::Index(IndexError::Busy(dir))) => {
+                tracing::warn!(dir = %dir.display(), "index busy in another process; searching it as it is");
+            }
+            other => {
+                other?;
+            }
+        }
         Ok(project)
     }
 
@@ -169,16 +178,8 @@ impl Project {
 
     /// Rebuilds the index from the store. `progress` is told how many
     /// papers are indexed so far; returns how many there are.
-    pub async fn reindex(&mut self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, ProjectError> {
-        let index_dir = self.index.dir().to_owned();
-        let boosts = self.index_boosts();
-        self.index = LiteratureIndex::recreate(&index_dir, self.config.index.analyzer)?;
-        self.index.set_boosts(boosts);
-        sync::catch_up(&self.store, &self.index, progress).await
-    }
-
-    fn index_boosts(&self) -> FieldBoosts {
-        self.index.boosts()
+    pub async fn reindex(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, ProjectError> {
+        sync::rebuild(&self.store, &self.index, progress).await
     }
 
     /// Closes the database cleanly (checkpointing its WAL).

@@ -22,11 +22,41 @@ pub(crate) async fn catch_up(
 ) -> Result<u64, ProjectError> {
     let target = store.change_seq().await?;
     let indexed = index.indexed_seq()?;
-    if indexed >= target {
+    if indexed == target {
         return Ok(0);
     }
+    if indexed > target {
+        // An index from another (or a restored) database: it cannot be patched.
+        tracing::warn!(indexed, target, "the index is ahead of the database; rebuilding it");
+        return rebuild(store, index, progress).await;
+    }
     tracing::debug!(indexed, target, "index catching up with the store");
+    reindex_since(store, index, indexed, target, false, progress).await
+}
+
+/// Empties the index and indexes every paper again, under the index's
+/// write lock: what `hypatia reindex` does.
+pub(crate) async fn rebuild(
+    store: &Store,
+    index: &LiteratureIndex,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64, ProjectError> {
+    let target = store.change_seq().await?;
+    reindex_since(store, index, 0, target, true, progress).await
+}
+
+async fn reindex_since(
+    store: &Store,
+    index: &LiteratureIndex,
+    indexed: i64,
+    target: i64,
+    clear_first: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<u64, ProjectError> {
     let mut writer = index.writer()?;
+    if clear_first {
+        writer.clear()?;
+    }
     let mut done = 0u64;
     let mut cursor: Option<(i64, hypatia_core::PaperId)> = None;
     loop {

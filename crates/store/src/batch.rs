@@ -9,6 +9,7 @@ use hypatia_core::{PaperId, PaperRecord, normalize_title, split_passages, title_
 use serde_json::json;
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::papers::paper_from_row;
 use crate::{RecordOutcome, SourceFile, StoreError};
 
 /// A paper as matching sees it: stored before this chunk, or new in it.
@@ -62,32 +63,42 @@ impl Slots {
         }
     }
 
-    /// DOI, then arXiv id, then a distinctive title with no conflicting facts.
-    fn find(&self, record: &PaperRecord, norm_title: &str) -> Option<usize> {
+    /// DOI, then arXiv id, then a distinctive title with no conflicting
+    /// facts. `known` is the paper this very record of this file became
+    /// before: re-reading a file finds its papers even when their titles
+    /// are too generic to match on their own ("Mask R-CNN").
+    fn find(&self, record: &PaperRecord, norm_title: &str, known: Option<&PaperId>) -> Option<usize> {
         if let Some(&i) = record.doi.as_ref().and_then(|d| self.by_doi.get(d)) {
             return Some(i);
         }
         if let Some(&i) = record.arxiv_id.as_ref().and_then(|a| self.by_arxiv.get(a)) {
             return Some(i);
         }
-        if !title_is_distinctive(norm_title) {
-            return None;
-        }
+        let distinctive = title_is_distinctive(norm_title);
         // Oldest first: stored papers were loaded in creation order.
-        self.by_title
-            .get(norm_title)?
-            .iter()
-            .copied()
-            .find(|&i| compatible(&self.slots[i], record))
+        self.by_title.get(norm_title)?.iter().copied().find(|&i| {
+            let slot = &self.slots[i];
+            (distinctive || known == Some(&slot.id)) && compatible(slot, record)
+        })
     }
 }
 
 /// Same title, but is it the same paper? Different DOIs, different arXiv
-/// ids, or years more than one apart (preprint vs. journal) say no.
+/// ids, years more than one apart (preprint vs. journal), or different
+/// first authors say no.
 fn compatible(slot: &Slot, record: &PaperRecord) -> bool {
     let differ = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
-    let years_apart = matches!((slot.year, record.year), (Some(a), Some(b)) if (a - b).abs() > 1);
-    !differ(&slot.doi, &record.doi) && !differ(&slot.arxiv_id, &record.arxiv_id) && !years_apart
+    let years_apart = matches!((slot.year, record.year), (Some(a), Some(b)) if a.abs_diff(b) > 1);
+    let first_surname = |authors: &[String]| {
+        authors
+            .first()
+            .and_then(|a| normalize_title(a).rsplit(' ').next().map(str::to_owned))
+    };
+    let authors_differ = matches!(
+        (first_surname(&slot.authors), first_surname(&record.authors)),
+        (Some(a), Some(b)) if a != b
+    );
+    !differ(&slot.doi, &record.doi) && !differ(&slot.arxiv_id, &record.arxiv_id) && !years_apart && !authors_differ
 }
 
 pub(crate) async fn store_chunk(
@@ -102,8 +113,9 @@ pub(crate) async fn store_chunk(
     let taken = load_taken_ids(tx, records).await?;
 
     let mut outcomes = Vec::with_capacity(records.len());
+    let known_by_key: HashMap<&str, &PaperId> = known_sources.iter().map(|(id, key)| (key.as_str(), id)).collect();
     for ((record, key), norm_title) in records.iter().zip(&norm_titles) {
-        let outcome = match slots.find(record, norm_title) {
+        let outcome = match slots.find(record, norm_title, known_by_key.get(key.as_str()).copied()) {
             Some(index) => {
                 let changed = merge(&mut slots, index, record);
                 let id = slots.slots[index].id.clone();
@@ -225,7 +237,7 @@ async fn load_candidates(
          WHERE id IN (SELECT id FROM papers WHERE doi IN (SELECT value FROM json_each(?1))
                       UNION SELECT id FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?2))
                       UNION SELECT id FROM papers WHERE norm_title IN (SELECT value FROM json_each(?3)))
-         ORDER BY created_at, id",
+         ORDER BY created_at, rowid",
     )
     .bind(json_array(&dois)?)
     .bind(json_array(&arxiv)?)
@@ -234,22 +246,19 @@ async fn load_candidates(
     .await?;
     let mut slots = Slots::default();
     for row in &rows {
-        let id: String = row.try_get("id")?;
-        let authors: String = row.try_get("authors")?;
-        let abstract_text: Option<String> = row.try_get("abstract")?;
+        let paper = paper_from_row(row)?;
         slots.add(Slot {
-            id: id.parse().map_err(|e| StoreError::corrupt("papers.id", e))?,
-            title: row.try_get("title")?,
+            id: paper.id,
+            title: paper.title,
             norm_title: row.try_get("norm_title")?,
-            stored_abstract: Some(abstract_text.clone()),
-            abstract_text,
-            authors: serde_json::from_str(&authors)
-                .map_err(|e| StoreError::corrupt(format!("papers.authors of {id}"), e))?,
-            year: row.try_get("year")?,
-            venue: row.try_get("venue")?,
-            doi: row.try_get("doi")?,
-            arxiv_id: row.try_get("arxiv_id")?,
-            url: row.try_get("url")?,
+            stored_abstract: Some(paper.abstract_text.clone()),
+            abstract_text: paper.abstract_text,
+            authors: paper.authors,
+            year: paper.year,
+            venue: paper.venue,
+            doi: paper.doi,
+            arxiv_id: paper.arxiv_id,
+            url: paper.url,
             dirty: false,
         });
     }

@@ -324,6 +324,30 @@ mod tests {
             .await
             .expect("store");
         assert_eq!(kinds(&stored), vec!["added"; 5]);
+
+        // Extreme years compare without overflow; different first authors are different papers.
+        let mut ancient = paper("Graph neural networks in chemistry");
+        ancient.year = Some(i32::MIN);
+        let mut first = paper("A distinctive paper on ice sheet dynamics");
+        first.authors = vec!["Ada Lovelace".into()];
+        let mut same_surname = paper("A distinctive paper on ice sheet dynamics");
+        same_surname.authors = vec!["A. Lovelace".into(), "C. Babbage".into()];
+        let mut different = paper("A distinctive paper on ice sheet dynamics");
+        different.authors = vec!["Grace Hopper".into()];
+        let stored = store
+            .store_file(
+                &file("d.bib"),
+                &[
+                    (ancient, "1".into()),
+                    (first, "2".into()),
+                    (same_surname, "3".into()),
+                    (different, "4".into()),
+                ],
+                0,
+            )
+            .await
+            .expect("store");
+        assert_eq!(kinds(&stored), vec!["added", "added", "merged", "added"]);
     }
 
     #[tokio::test]

@@ -65,7 +65,7 @@ impl Store {
     pub async fn list_papers(&self, limit: u32, offset: u32) -> Result<Vec<Paper>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, title, abstract, authors, year, venue, doi, arxiv_id, url FROM papers
-             ORDER BY created_at, id LIMIT ? OFFSET ?",
+             ORDER BY created_at, rowid LIMIT ? OFFSET ?",
         )
         .bind(limit)
         .bind(offset)
@@ -179,7 +179,7 @@ impl Store {
     }
 }
 
-fn paper_from_row(row: &SqliteRow) -> Result<Paper, StoreError> {
+pub(crate) fn paper_from_row(row: &SqliteRow) -> Result<Paper, StoreError> {
     let id: String = row.try_get("id")?;
     let authors: String = row.try_get("authors")?;
     Ok(Paper {
