@@ -202,6 +202,8 @@ fn phrases_with_stop_words_and_author_names_match_as_written() {
     assert_eq!(gabe.as_array().map(Vec::len), Some(1));
     let nobody = project.json(&["search", "language", "--author", "Ben Gomes", "--json"]);
     assert_eq!(nobody.as_array().map(Vec::len), Some(0));
+    let citation_style = project.json(&["search", "language", "--author", "Gomes, Gabe", "--json"]);
+    assert_eq!(citation_style.as_array().map(Vec::len), Some(1));
     // Filters alone list what they select.
     let by_year = project.json(&["search", "", "--year", "2024", "--json"]);
     let titles: Vec<_> = by_year

@@ -316,12 +316,23 @@ fn build_query(
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
     }
     if let Some(author) = request.author {
-        // The name's words in order within one author: "Li Wang" does not
-        // match a paper by "Li Chen" and "Wei Wang" (authors are separate values).
-        let Some(name) = phrase_query(index, authors_field, author)? else {
+        // The name's words in order within one author ("Li Wang" does not
+        // match a paper by "Li Chen" and "Wei Wang": authors are separate
+        // values), in either order, so "Lovelace, Ada" finds "Ada Lovelace".
+        let reversed: Vec<&str> = author.split([',', ' ']).filter(|w| !w.is_empty()).rev().collect();
+        let mut names: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for spelling in [author.to_owned(), reversed.join(" ")] {
+            if let Some(name) = phrase_query(index, authors_field, &spelling)? {
+                names.push((Occur::Should, name));
+            }
+        }
+        if names.is_empty() {
             return Ok(None);
-        };
-        clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(name, 0.0))));
+        }
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(names)), 0.0)),
+        ));
     }
     Ok(Some(Box::new(BooleanQuery::new(clauses))))
 }

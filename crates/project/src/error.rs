@@ -23,6 +23,12 @@ pub enum ProjectError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} was stored, but indexing it failed: {source}; run `hypatia reindex`")]
+    NotIndexed {
+        path: PathBuf,
+        #[source]
+        source: Box<ProjectError>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use hypatia_core::SourceFormat;
+use hypatia_index::IndexError;
 use hypatia_ingest::{InvalidRecord, is_ingestible_extension, read_file};
 use hypatia_store::{RecordOutcome, SourceFile};
 
@@ -74,7 +75,11 @@ impl Project {
         let parsed = read_file(path, options.format)?.check(options.skip_invalid)?;
         let parsed_at = started.elapsed();
         // Canonical, so `../proj/refs.bib` and `refs.bib` are one source.
-        let absolute = path.canonicalize().map_err(ProjectError::io(path))?;
+        let absolute = match path.canonicalize() {
+            Ok(path) => path,
+            // Pipes and other special files have no canonical path.
+            Err(_) => std::path::absolute(path).map_err(ProjectError::io(path))?,
+        };
         let source = SourceFile {
             path: absolute.to_string_lossy().into_owned(),
             format: parsed.format,
@@ -100,11 +105,22 @@ impl Project {
             progress(IngestProgress::Indexing { papers })
         })
         .await;
-        if let Err(error) = indexing {
-            tracing::warn!(%error, "stored but not yet indexed");
-            warnings.push(format!(
-                "stored, but not yet searchable: {error}; it will be indexed the next time the project is opened"
-            ));
+        match indexing {
+            Ok(_) => {}
+            Err(ProjectError::Index(IndexError::Busy(dir))) => {
+                tracing::warn!(dir = %dir.display(), "stored but not yet indexed: index busy");
+                warnings.push(format!(
+                    "stored, but not yet searchable: another Hypatia process is writing the index in {}; \
+                     it will be indexed the next time the project is opened",
+                    dir.display()
+                ));
+            }
+            Err(error) => {
+                return Err(ProjectError::NotIndexed {
+                    path: path.to_owned(),
+                    source: Box::new(error),
+                });
+            }
         }
         tracing::info!(
             path = %path.display(),

@@ -20,8 +20,10 @@ pub(crate) async fn catch_up(
     index: &LiteratureIndex,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, ProjectError> {
-    let target = store.change_seq().await?;
+    // The index first: it commits only after the store change it reflects,
+    // so read in this order `indexed <= target` unless they truly disagree.
     let indexed = index.indexed_seq()?;
+    let target = store.change_seq().await?;
     if indexed == target {
         return Ok(0);
     }

@@ -64,10 +64,10 @@ impl Slots {
     }
 
     /// DOI, then arXiv id, then a distinctive title with no conflicting
-    /// facts. `known` is the paper this very record of this file became
+    /// facts. `known` holds the papers this very record of this file became
     /// before: re-reading a file finds its papers even when their titles
     /// are too generic to match on their own ("Mask R-CNN").
-    fn find(&self, record: &PaperRecord, norm_title: &str, known: Option<&PaperId>) -> Option<usize> {
+    fn find(&self, record: &PaperRecord, norm_title: &str, known: &[&PaperId]) -> Option<usize> {
         if let Some(&i) = record.doi.as_ref().and_then(|d| self.by_doi.get(d)) {
             return Some(i);
         }
@@ -78,7 +78,8 @@ impl Slots {
         // Oldest first: stored papers were loaded in creation order.
         self.by_title.get(norm_title)?.iter().copied().find(|&i| {
             let slot = &self.slots[i];
-            (distinctive || known == Some(&slot.id)) && compatible(slot, record)
+            let same_record = known.contains(&&slot.id) && !abstracts_conflict(slot, record);
+            (distinctive || same_record) && compatible(slot, record)
         })
     }
 }
@@ -89,16 +90,33 @@ impl Slots {
 fn compatible(slot: &Slot, record: &PaperRecord) -> bool {
     let differ = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
     let years_apart = matches!((slot.year, record.year), (Some(a), Some(b)) if a.abs_diff(b) > 1);
-    let first_surname = |authors: &[String]| {
-        authors
-            .first()
-            .and_then(|a| normalize_title(a).rsplit(' ').next().map(str::to_owned))
-    };
-    let authors_differ = matches!(
-        (first_surname(&slot.authors), first_surname(&record.authors)),
-        (Some(a), Some(b)) if a != b
-    );
+    let authors_differ = first_authors_differ(&slot.authors, &record.authors);
     !differ(&slot.doi, &record.doi) && !differ(&slot.arxiv_id, &record.arxiv_id) && !years_apart && !authors_differ
+}
+
+/// Two first authors are different people only when their names share no
+/// word longer than an initial: "Ada Lovelace", "Lovelace, Ada" and
+/// "Lovelace A" are one person whichever way a source writes names.
+fn first_authors_differ(a: &[String], b: &[String]) -> bool {
+    let words = |authors: &[String]| -> Option<HashSet<String>> {
+        let name = normalize_title(authors.first()?);
+        let words: HashSet<String> = name
+            .split(' ')
+            .filter(|w| w.chars().count() > 1)
+            .map(str::to_owned)
+            .collect();
+        (!words.is_empty()).then_some(words)
+    };
+    match (words(a), words(b)) {
+        (Some(a), Some(b)) => a.is_disjoint(&b),
+        _ => false,
+    }
+}
+
+/// An edited file can put another text under the same record key and a
+/// generic title: both abstracts present and different is not the same paper.
+fn abstracts_conflict(slot: &Slot, record: &PaperRecord) -> bool {
+    matches!((&slot.abstract_text, &record.abstract_text), (Some(a), Some(b)) if a != b)
 }
 
 pub(crate) async fn store_chunk(
@@ -113,9 +131,17 @@ pub(crate) async fn store_chunk(
     let taken = load_taken_ids(tx, records).await?;
 
     let mut outcomes = Vec::with_capacity(records.len());
-    let known_by_key: HashMap<&str, &PaperId> = known_sources.iter().map(|(id, key)| (key.as_str(), id)).collect();
+    // One key can name several papers (an edited record became a new paper).
+    let mut known_by_key: HashMap<&str, Vec<&PaperId>> = HashMap::new();
+    for (id, key) in &known_sources {
+        known_by_key.entry(key.as_str()).or_default().push(id);
+    }
     for ((record, key), norm_title) in records.iter().zip(&norm_titles) {
-        let outcome = match slots.find(record, norm_title, known_by_key.get(key.as_str()).copied()) {
+        let outcome = match slots.find(
+            record,
+            norm_title,
+            known_by_key.get(key.as_str()).map_or(&[], Vec::as_slice),
+        ) {
             Some(index) => {
                 let changed = merge(&mut slots, index, record);
                 let id = slots.slots[index].id.clone();

@@ -297,6 +297,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_edited_generic_record_is_a_new_paper_and_stays_one() {
+        let (_dir, store) = store().await;
+        let mut first = paper("Summary");
+        first.abstract_text = Some("A summary of a cardiology meeting held in spring.".into());
+        let mut edited = paper("Summary");
+        edited.abstract_text = Some("A summary of an oncology meeting held in autumn.".into());
+        let once = store
+            .store_file(&file("notes.bib"), &[(first.clone(), "k".into())], 0)
+            .await
+            .expect("store");
+        let again = store
+            .store_file(&file("notes.bib"), &[(first, "k".into())], 0)
+            .await
+            .expect("store");
+        assert_eq!(kinds(&once), vec!["added"]);
+        assert_eq!(kinds(&again), vec!["unchanged"]);
+        // The record under key k now holds another text: another paper.
+        let changed = store
+            .store_file(&file("notes.bib"), &[(edited.clone(), "k".into())], 0)
+            .await
+            .expect("store");
+        assert_eq!(kinds(&changed), vec!["added"]);
+        // Key k now names two papers; reading the edited record again finds its own.
+        for _ in 0..3 {
+            let repeat = store
+                .store_file(&file("notes.bib"), &[(edited.clone(), "k".into())], 0)
+                .await
+                .expect("store");
+            assert_eq!(kinds(&repeat), vec!["unchanged"]);
+            assert_eq!(repeat.outcomes[0].paper_id(), changed.outcomes[0].paper_id());
+        }
+        assert_eq!(store.counts().await.expect("counts").papers, 2);
+    }
+
+    #[tokio::test]
     async fn same_title_is_not_enough_when_other_facts_disagree() {
         let (_dir, store) = store().await;
         let mut original = paper("Graph neural networks in chemistry");
@@ -334,6 +369,8 @@ mod tests {
         same_surname.authors = vec!["A. Lovelace".into(), "C. Babbage".into()];
         let mut different = paper("A distinctive paper on ice sheet dynamics");
         different.authors = vec!["Grace Hopper".into()];
+        let mut citation_style = paper("A distinctive paper on ice sheet dynamics");
+        citation_style.authors = vec!["Lovelace, Ada".into()];
         let stored = store
             .store_file(
                 &file("d.bib"),
@@ -342,12 +379,13 @@ mod tests {
                     (first, "2".into()),
                     (same_surname, "3".into()),
                     (different, "4".into()),
+                    (citation_style, "5".into()),
                 ],
                 0,
             )
             .await
             .expect("store");
-        assert_eq!(kinds(&stored), vec!["added", "added", "merged", "added"]);
+        assert_eq!(kinds(&stored), vec!["added", "added", "merged", "added", "merged"]);
     }
 
     #[tokio::test]
