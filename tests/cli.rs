@@ -114,6 +114,18 @@ fn query_syntax_characters_are_searched_as_text() {
     );
     let none = project.json(&["search", "the of and", "--json"]);
     assert_eq!(none, serde_json::json!([]));
+    project
+        .cmd()
+        .args(["search", "the of and"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("has no searchable words"));
+    project
+        .cmd()
+        .args(["search", "zebrafish"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no papers match"));
 }
 
 #[test]

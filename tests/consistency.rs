@@ -163,3 +163,43 @@ async fn a_busy_index_delays_indexing_but_loses_nothing() {
         1
     );
 }
+
+/// Changing the analyzer rebuilds the index, but never under a process
+/// that is writing it: that open is refused and the index is left intact.
+#[tokio::test]
+async fn an_analyzer_change_waits_for_a_busy_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project::init(dir.path(), Some("t")).await.expect("init");
+    let file = dir.path().join("a.txt");
+    std::fs::write(&file, "Glacier retreat in the Himalaya\nGlaciers are shrinking.\n").expect("write");
+    project
+        .ingest_file(&file, Default::default(), &|_| {})
+        .await
+        .expect("ingest");
+    project.close().await;
+
+    let index_dir = dir.path().join(".hypatia/index");
+    let other = hypatia_index::LiteratureIndex::open(&index_dir, Default::default()).expect("second handle");
+    let lock = other.writer().expect("the other process's writer");
+    let config = dir.path().join("hypatia.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(&config, text.replace("analyzer = \"english\"", "analyzer = \"plain\"")).expect("write");
+    let refused = Project::open(dir.path()).await.err().expect("refused while busy");
+    assert!(
+        refused.to_string().contains("another Hypatia process is writing"),
+        "{refused}"
+    );
+    drop(lock);
+    assert_eq!(other.counts().0, 1, "the old index is intact");
+    drop(other);
+
+    let project = Project::open(dir.path()).await.expect("rebuilt once free");
+    assert_eq!(project.status().await.expect("status").analyzer, "plain");
+    assert_eq!(
+        project
+            .search_papers(&SearchRequest::new("glaciers", 5))
+            .expect("search")
+            .len(),
+        1
+    );
+}

@@ -39,7 +39,7 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
                 writeln!(out, "     {}", style.highlight(&hit.text.text, &hit.text.highlights))?;
             }
             if hits.is_empty() {
-                eprintln!("no passages match `{query}`");
+                explain_no_hits(&project, &query, &args, "passages")?;
             }
         }
     } else {
@@ -74,7 +74,7 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
                 }
             }
             if hits.is_empty() {
-                eprintln!("no papers match `{query}`");
+                explain_no_hits(&project, &query, &args, "papers")?;
             }
         }
     }
@@ -87,4 +87,15 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
 fn write_header(out: &mut impl Write, rank: usize, score: f32, year: Option<i32>, label: &str) -> std::io::Result<()> {
     let year = year.map(|y| y.to_string()).unwrap_or_else(|| "----".into());
     writeln!(out, "{:>3}. {score:>6.2}  {year}  {label}", rank + 1)
+}
+
+/// Says why a search found nothing when the reason is the query itself.
+fn explain_no_hits(project: &Project, query: &str, args: &SearchArgs, what: &str) -> anyhow::Result<()> {
+    let filtered = args.year.is_some() || args.author.is_some();
+    if !filtered && !project.has_searchable_words(query)? {
+        eprintln!("`{query}` has no searchable words: common words such as \"the\" and \"of\" are not indexed");
+    } else {
+        eprintln!("no {what} match `{query}`");
+    }
+    Ok(())
 }

@@ -138,6 +138,14 @@ const SNIPPET_CHARS: usize = 240;
 pub const MAX_LIMIT: usize = 10_000;
 
 impl LiteratureIndex {
+    /// Whether the query has any word the index keeps: a query of stop
+    /// words only ("the of") can match nothing.
+    pub fn has_searchable_words(&self, query: &str) -> Result<bool, IndexError> {
+        let parsed = parse_query(query);
+        let text = format!("{} {}", parsed.words, parsed.phrases.join(" "));
+        Ok(!analyze(&self.papers, self.paper_fields.contents, &text)?.is_empty())
+    }
+
     /// Papers ranked for the request, best first.
     pub fn search_papers(&self, request: &SearchRequest<'_>) -> Result<Vec<PaperHit>, IndexError> {
         let f = self.paper_fields;

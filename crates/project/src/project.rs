@@ -91,6 +91,11 @@ impl Project {
             Ok(index) => index,
             Err(IndexError::AnalyzerMismatch { found, .. }) => {
                 tracing::info!(%found, wanted = %analyzer, "analyzer changed: rebuilding the index from the store");
+                // Never delete an index another process is writing: take its lock first.
+                if let Ok(old) = found.parse::<hypatia_index::Analyzer>() {
+                    let previous = LiteratureIndex::open(&index_dir, old)?;
+                    drop(previous.writer()?);
+                }
                 LiteratureIndex::recreate(&index_dir, analyzer)?
             }
             Err(other) => return Err(other.into()),
@@ -150,6 +155,11 @@ impl Project {
 
     pub fn search_papers(&self, request: &SearchRequest<'_>) -> Result<Vec<PaperHit>, ProjectError> {
         Ok(self.index.search_papers(request)?)
+    }
+
+    /// Whether the query has any word the index keeps (not only stop words).
+    pub fn has_searchable_words(&self, query: &str) -> Result<bool, ProjectError> {
+        Ok(self.index.has_searchable_words(query)?)
     }
 
     pub fn search_passages(&self, request: &SearchRequest<'_>) -> Result<Vec<PassageHit>, ProjectError> {
