@@ -128,8 +128,9 @@ async fn measure(corpus: &Path, documents: usize, queries: &[String]) -> anyhow:
     };
     let search_top10_snippets = run(10, true)?;
     let search_top100 = run(100, false)?;
-    let project_bytes = folder_bytes(dir.path());
+    // Measured after closing: SQLite folds its write-ahead log into the database then.
     project.close().await;
+    let project_bytes = folder_bytes(dir.path());
     Ok(SizeResult {
         documents,
         corpus: corpus.to_owned(),

@@ -167,6 +167,11 @@ mod tests {
     async fn migrations_apply_and_the_database_is_in_wal_mode() {
         let (_dir, store) = store().await;
         assert_eq!(store.journal_mode().await.expect("mode"), "wal");
+        let limit: i64 = sqlx::query_scalar("PRAGMA journal_size_limit")
+            .fetch_one(&store.pool)
+            .await
+            .expect("limit");
+        assert_eq!(limit, 64 * 1024 * 1024);
         assert_eq!(store.applied_migrations().await.expect("migrations"), vec![1]);
     }
 

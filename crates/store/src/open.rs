@@ -30,7 +30,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A large ingest grows the write-ahead log to the size of what it
+            // wrote; cap what stays on disk after each checkpoint.
+            .pragma("journal_size_limit", (64 * 1024 * 1024).to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
