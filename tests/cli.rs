@@ -176,6 +176,18 @@ fn reindex_rebuilds_the_same_results() {
     let after = project.json(&["search", "deep learning protein", "--json"]);
     assert_eq!(before, after);
     project.counts();
+    let status = project.json(&["status", "--json"]);
+    let logged: Vec<_> = status["recent_ingests"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .map(|l| l["added"].clone())
+        .collect();
+    assert_eq!(
+        logged,
+        vec![serde_json::json!(2), serde_json::json!(3)],
+        "newest first: abstracts.txt, then library.bib"
+    );
 }
 
 #[test]

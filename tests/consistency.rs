@@ -4,6 +4,18 @@ use hypatia_core::{PaperRecord, SourceFormat};
 use hypatia_project::{Project, SearchRequest};
 use hypatia_store::{SourceFile, Store};
 
+/// A new project in `dir` holding one paper, read from a text file.
+async fn project_with_paper(dir: &std::path::Path, title: &str, abstract_text: &str) -> Project {
+    let project = Project::init(dir, Some("t")).await.expect("init");
+    let file = dir.join("a.txt");
+    std::fs::write(&file, format!("{title}\n{abstract_text}\n")).expect("write");
+    project
+        .ingest_file(&file, Default::default(), &|_| {})
+        .await
+        .expect("ingest");
+    project
+}
+
 fn record(title: &str, abstract_text: &str) -> (PaperRecord, String) {
     let record = PaperRecord {
         title: title.into(),
@@ -57,13 +69,12 @@ async fn an_index_left_behind_catches_up_on_open() {
 #[tokio::test]
 async fn a_changed_analyzer_rebuilds_the_index() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let project = Project::init(dir.path(), Some("t")).await.expect("init");
-    let file = dir.path().join("a.txt");
-    std::fs::write(&file, "Running experiments on catalysts\nWe ran many experiments.\n").expect("write");
-    project
-        .ingest_file(&file, Default::default(), &|_| {})
-        .await
-        .expect("ingest");
+    let project = project_with_paper(
+        dir.path(),
+        "Running experiments on catalysts",
+        "We ran many experiments.",
+    )
+    .await;
     // Stemming matches "run" to "running"; the plain analyzer does not.
     assert_eq!(
         project
@@ -100,13 +111,7 @@ async fn a_changed_analyzer_rebuilds_the_index() {
 #[tokio::test]
 async fn an_index_ahead_of_the_store_is_rebuilt() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let project = Project::init(dir.path(), Some("t")).await.expect("init");
-    let file = dir.path().join("a.txt");
-    std::fs::write(&file, "Ocean heat content trends since 1960\nOceans warm.\n").expect("write");
-    project
-        .ingest_file(&file, Default::default(), &|_| {})
-        .await
-        .expect("ingest");
+    let project = project_with_paper(dir.path(), "Ocean heat content trends since 1960", "Oceans warm.").await;
     project.close().await;
     for name in ["hypatia.db", "hypatia.db-wal", "hypatia.db-shm"] {
         let _ = std::fs::remove_file(dir.path().join(".hypatia").join(name));
@@ -169,13 +174,7 @@ async fn a_busy_index_delays_indexing_but_loses_nothing() {
 #[tokio::test]
 async fn an_analyzer_change_waits_for_a_busy_index() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let project = Project::init(dir.path(), Some("t")).await.expect("init");
-    let file = dir.path().join("a.txt");
-    std::fs::write(&file, "Glacier retreat in the Himalaya\nGlaciers are shrinking.\n").expect("write");
-    project
-        .ingest_file(&file, Default::default(), &|_| {})
-        .await
-        .expect("ingest");
+    let project = project_with_paper(dir.path(), "Glacier retreat in the Himalaya", "Glaciers are shrinking.").await;
     project.close().await;
 
     let index_dir = dir.path().join(".hypatia/index");

@@ -20,6 +20,15 @@ pub async fn run(project: Project, json: bool) -> anyhow::Result<ExitCode> {
         );
         println!("analyzer:  {}", status.analyzer);
         println!("journal:   {}", status.journal_mode);
+        if !status.recent_ingests.is_empty() {
+            println!("recent ingests:");
+            for log in &status.recent_ingests {
+                println!(
+                    "  {}  {} ({}): {} added, {} merged, {} unchanged, {} skipped",
+                    log.at, log.path, log.format, log.added, log.merged, log.unchanged, log.skipped
+                );
+            }
+        }
     }
     project.close().await;
     Ok(ExitCode::SUCCESS)

@@ -63,16 +63,8 @@ impl LiteratureIndex {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn analyzer(&self) -> Analyzer {
         self.analyzer
-    }
-
-    pub fn boosts(&self) -> FieldBoosts {
-        self.boosts
     }
 
     /// Changes the field weights paper search uses (for evaluation).

@@ -7,6 +7,8 @@ mod beir;
 mod bibtex;
 mod csljson;
 mod decode;
+
+use decode::sha256_hex;
 mod detect;
 mod error;
 mod jsonl;
@@ -17,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use hypatia_core::{PaperRecord, SourceFormat};
 
-pub use decode::sha256_hex;
 pub use detect::{detect_format, is_ingestible_extension};
 pub use error::{IngestError, InvalidRecord};
 pub use jsonl::JsonlRecord;

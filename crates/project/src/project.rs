@@ -31,6 +31,8 @@ pub struct ProjectStatus {
     pub indexed_seq: i64,
     pub analyzer: String,
     pub journal_mode: String,
+    /// The latest ingested files, newest first: the audit trail.
+    pub recent_ingests: Vec<hypatia_store::IngestLog>,
 }
 
 impl Project {
@@ -127,10 +129,6 @@ impl Project {
         &self.config
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Changes the field weights of paper search (evaluation only).
     pub fn set_boosts(&mut self, boosts: FieldBoosts) {
         self.index.set_boosts(boosts);
@@ -150,6 +148,7 @@ impl Project {
             indexed_seq: self.index.indexed_seq()?,
             analyzer: self.index.analyzer().to_string(),
             journal_mode: self.store.journal_mode().await?,
+            recent_ingests: self.store.ingest_log(5).await?,
         })
     }
 

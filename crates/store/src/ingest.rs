@@ -46,7 +46,7 @@ pub struct StoredFile {
 }
 
 /// A row of the ingest log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct IngestLog {
     pub path: String,
     pub format: String,
@@ -151,6 +151,15 @@ mod tests {
         }
     }
 
+    /// Records keyed "1", "2", … in order, as a file's record keys.
+    fn numbered(records: Vec<PaperRecord>) -> Vec<(PaperRecord, String)> {
+        records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (r, (i + 1).to_string()))
+            .collect()
+    }
+
     fn kinds(stored: &StoredFile) -> Vec<&'static str> {
         stored
             .outcomes
@@ -225,15 +234,7 @@ mod tests {
         let mut same_title = paper("ATTENTION is all you need!");
         same_title.authors = vec!["Ashish Vaswani".into()];
         let second = store
-            .store_file(
-                &file("b.ris"),
-                &[
-                    (same_doi, "1".into()),
-                    (same_arxiv, "2".into()),
-                    (same_title, "3".into()),
-                ],
-                0,
-            )
+            .store_file(&file("b.ris"), &numbered(vec![same_doi, same_arxiv, same_title]), 0)
             .await
             .expect("store");
         assert_eq!(kinds(&second), vec!["merged"; 3]);
@@ -352,13 +353,7 @@ mod tests {
         let stored = store
             .store_file(
                 &file("c.bib"),
-                &[
-                    (original, "1".into()),
-                    (other_doi, "2".into()),
-                    (other_decade, "3".into()),
-                    (generic_one, "4".into()),
-                    (generic_two, "5".into()),
-                ],
+                &numbered(vec![original, other_doi, other_decade, generic_one, generic_two]),
                 0,
             )
             .await
@@ -379,13 +374,7 @@ mod tests {
         let stored = store
             .store_file(
                 &file("d.bib"),
-                &[
-                    (ancient, "1".into()),
-                    (first, "2".into()),
-                    (same_surname, "3".into()),
-                    (different, "4".into()),
-                    (citation_style, "5".into()),
-                ],
+                &numbered(vec![ancient, first, same_surname, different, citation_style]),
                 0,
             )
             .await

@@ -1,4 +1,4 @@
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,7 +12,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 #[derive(Debug, Clone)]
 pub struct Store {
     pub(crate) pool: SqlitePool,
-    path: PathBuf,
 }
 
 impl Store {
@@ -43,14 +42,7 @@ impl Store {
             path: path.to_owned(),
             source,
         })?;
-        Ok(Store {
-            pool,
-            path: path.to_owned(),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Store { pool })
     }
 
     /// Waits for every connection to finish and closes the database, so the
