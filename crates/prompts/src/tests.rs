@@ -1,0 +1,123 @@
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn embedded_list_matches_the_prompts_folder() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("prompts folder")
+        .filter_map(|entry| {
+            let path = entry.expect("entry").path();
+            (path.extension().and_then(|e| e.to_str()) == Some(EXTENSION))
+                .then(|| path.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+                .flatten()
+        })
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = names().map(str::to_string).collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "every prompts/*.j2 file must be listed in EMBEDDED, and only those"
+    );
+}
+
+#[test]
+fn embedded_prompts_compile() {
+    let prompts = Prompts::embedded();
+    for name in names() {
+        assert!(prompts.env.get_template(name).is_ok(), "{name}");
+    }
+}
+
+#[test]
+fn undefined_variable_is_an_error() {
+    let error = Prompts::embedded()
+        .render("reask_invalid_json", &json!({"problem": "x"}))
+        .expect_err("strict");
+    assert!(error.to_string().contains("reask_invalid_json"), "{error}");
+}
+
+#[test]
+fn unknown_prompt_is_an_error() {
+    assert!(matches!(
+        Prompts::embedded().render("nope", &json!({})),
+        Err(PromptError::Unknown(_))
+    ));
+}
+
+#[test]
+fn rendered_prompts_match_their_snapshots() {
+    let prompts = Prompts::embedded();
+    let schema = json!({"type": "object", "properties": {"a": {"type": "integer"}}}).to_string();
+    insta::assert_snapshot!(
+        "ask_system_text",
+        prompts.render("ask_system", &json!({"json": false})).expect("render")
+    );
+    insta::assert_snapshot!(
+        "ask_system_json",
+        prompts.render("ask_system", &json!({"json": true})).expect("render")
+    );
+    insta::assert_snapshot!(
+        "json_answer",
+        prompts
+            .render("json_answer", &json!({"schema": schema}))
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "reask_invalid_json",
+        prompts
+            .render(
+                "reask_invalid_json",
+                &json!({"problem": "/a: \"x\" is not of type \"integer\"", "schema": schema})
+            )
+            .expect("render")
+    );
+}
+
+#[test]
+fn user_folder_overrides_a_prompt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("ask_system.j2"),
+        "Be brief.{% if json %} JSON.{% endif %}",
+    )
+    .expect("write");
+    let prompts = Prompts::with_overrides(dir.path()).expect("overrides");
+    assert_eq!(
+        prompts.render("ask_system", &json!({"json": true})).expect("render"),
+        "Be brief. JSON."
+    );
+    assert_eq!(prompts.overridden().len(), 1);
+    // The others stay built in.
+    assert!(
+        prompts
+            .render("json_answer", &json!({"schema": "{}"}))
+            .expect("render")
+            .contains("JSON schema")
+    );
+}
+
+#[test]
+fn override_with_unknown_name_or_bad_syntax_is_refused_with_its_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ask_sytem.j2"), "typo").expect("write");
+    let error = Prompts::with_overrides(dir.path()).expect_err("unknown name");
+    assert!(error.to_string().contains("ask_sytem.j2"), "{error}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ask_system.j2"), "line one\n{% if %}").expect("write");
+    let error = Prompts::with_overrides(dir.path()).expect_err("syntax error");
+    let message = error.to_string();
+    assert!(
+        message.contains("ask_system.j2") && message.contains("line 2"),
+        "{message}"
+    );
+}
+
+#[test]
+fn missing_override_folder_means_built_in_prompts() {
+    let prompts = Prompts::with_overrides(Path::new("/nonexistent/hypatia/prompts")).expect("no folder is fine");
+    assert!(prompts.overridden().is_empty());
+}
