@@ -14,23 +14,18 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
-use llama_cpp_2::vocab::LlamaVocab;
 
 use crate::engine::{EngineStats, Job, ModelSummary};
 use crate::output::AnswerText;
 use crate::prefix::{CachedSequence, common_prefix};
+use crate::sampler::RequestSampler;
 use crate::settings::{DEFAULT_MAX_CONTEXT, LlamaSettings};
-use crate::{grammar, sampler, template};
+use crate::{grammar, template};
 
 /// A request waits for a running one that shares at least this many more prompt tokens than are
 /// computed yet, then copies them instead of computing them a second time.
 const WAIT_FOR_SHARED_PREFIX: usize = 32;
-
-/// Redraws allowed for one token before giving up on keeping the text valid UTF-8 (the invalid bytes
-/// then become U+FFFD and, for JSON, validation reports it).
-const MAX_BANNED_PER_TOKEN: usize = 32;
 
 type Ready = mpsc::SyncSender<Result<ModelSummary, LlmError>>;
 
@@ -59,8 +54,9 @@ pub(crate) fn run(
         .unwrap_or(train_context.min(DEFAULT_MAX_CONTEXT))
         .max(64);
     let threads = settings.thread_count();
-    let max_sequences = settings.max_sequences.clamp(1, 256);
     let batch_tokens = settings.batch_tokens.max(16);
+    // Every generating sequence puts one token in each batch, so there can be no more than it holds.
+    let max_sequences = settings.max_sequences.clamp(1, 256).min(batch_tokens);
     let params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(context_tokens))
         .with_n_batch(batch_tokens)
@@ -107,7 +103,8 @@ pub(crate) fn run(
         chat_template,
         batch: LlamaBatch::new(batch_tokens as usize, 1),
         batch_capacity: batch_tokens as usize,
-        prefix_cache: settings.prefix_cache,
+        // A recurrent state cannot be cut back to a prefix or copied in part: no reuse for those models.
+        reuse_prefixes: settings.prefix_cache && !model.is_recurrent() && !model.is_hybrid(),
         active: Vec::new(),
         cached: Vec::new(),
         free: (0..max_sequences as i32).rev().collect(),
@@ -125,7 +122,7 @@ struct Slot {
     /// Tokens whose keys and values are in the cache for `seq`, in position order.
     kv: Vec<LlamaToken>,
     cached_prompt: usize,
-    sampler: LlamaSampler,
+    sampler: RequestSampler,
     answer: AnswerText,
     generated: u32,
     max_tokens: u32,
@@ -150,11 +147,11 @@ struct Worker<'m> {
     chat_template: LlamaChatTemplate,
     batch: LlamaBatch<'static>,
     batch_capacity: usize,
-    prefix_cache: bool,
+    reuse_prefixes: bool,
     active: Vec<Slot>,
     cached: Vec<CachedSequence>,
     free: Vec<i32>,
-    waiting: VecDeque<Job>,
+    waiting: VecDeque<Waiting>,
     tick: u64,
     stats: Arc<Mutex<EngineStats>>,
 }
@@ -162,6 +159,7 @@ struct Worker<'m> {
 enum Outcome {
     Continue,
     Done(FinishReason),
+    Failed(LlmError),
 }
 
 impl Worker<'_> {
@@ -169,12 +167,12 @@ impl Worker<'_> {
         loop {
             if self.active.is_empty() && self.waiting.is_empty() {
                 match queue.recv() {
-                    Ok(job) => self.waiting.push_back(job),
+                    Ok(job) => self.waiting.push_back(Waiting { job, prepared: None }),
                     Err(_) => return, // every handle dropped and nothing left to do
                 }
             }
             while let Ok(job) = queue.try_recv() {
-                self.waiting.push_back(job);
+                self.waiting.push_back(Waiting { job, prepared: None });
             }
             self.drop_cancelled();
             self.admit_waiting();
@@ -196,16 +194,17 @@ impl Worker<'_> {
                 index += 1;
             }
         }
-        self.waiting.retain(|job| {
-            let gone = job.control.cancel.is_cancelled() || job.reply.is_closed();
-            !gone
+        self.waiting.retain(|waiting| {
+            let job = &waiting.job;
+            !(job.control.cancel.is_cancelled() || job.reply.is_closed())
         });
     }
 
     fn admit_waiting(&mut self) {
         let mut deferred = VecDeque::new();
-        while let Some(job) = self.waiting.pop_front() {
-            let prepared = match self.prepare(&job) {
+        while let Some(Waiting { job, prepared }) = self.waiting.pop_front() {
+            // Rendering, tokenizing and building the grammar happen once per request, not once per step.
+            let prepared = match prepared.map_or_else(|| self.prepare(&job), Ok) {
                 Ok(prepared) => prepared,
                 Err(error) => {
                     let _ = job.reply.send(Err(error));
@@ -213,11 +212,17 @@ impl Worker<'_> {
                 }
             };
             if self.should_wait_for_shared_prefix(&prepared.prompt) {
-                deferred.push_back(job);
+                deferred.push_back(Waiting {
+                    job,
+                    prepared: Some(prepared),
+                });
                 continue;
             }
             let Some((seq, kv)) = self.claim_sequence(&prepared.prompt) else {
-                deferred.push_back(job);
+                deferred.push_back(Waiting {
+                    job,
+                    prepared: Some(prepared),
+                });
                 // No sequence free: everyone behind waits too, in order.
                 deferred.extend(self.waiting.drain(..));
                 break;
@@ -261,13 +266,13 @@ impl Worker<'_> {
             .as_ref()
             .map(grammar::schema_to_grammar)
             .transpose()?;
-        let sampler = sampler::build(self.model, &job.request.sampling, grammar.as_deref())?;
+        let sampler = RequestSampler::build(self.model, &job.request.sampling, grammar.as_deref())?;
         Ok(Prepared { prompt, sampler })
     }
 
     /// True when a running request is still computing a prompt that this one shares a long stretch of.
     fn should_wait_for_shared_prefix(&self, prompt: &[LlamaToken]) -> bool {
-        if !self.prefix_cache {
+        if !self.reuse_prefixes {
             return false;
         }
         self.active.iter().filter(|slot| slot.in_prompt()).any(|slot| {
@@ -276,8 +281,34 @@ impl Worker<'_> {
         })
     }
 
-    /// A sequence id for a new request, with as much of its prompt already in the cache as possible.
+    /// A sequence id for a new request, with as much of its prompt already in the cache as possible,
+    /// checked against what the cache really holds.
     fn claim_sequence(&mut self, prompt: &[LlamaToken]) -> Option<(i32, Vec<LlamaToken>)> {
+        let (seq, kv) = self.claim_reusing(prompt)?;
+        if kv.is_empty() {
+            return Some((seq, kv));
+        }
+        // The cache must hold exactly positions 0..len for the sequence. A sliding-window model may have
+        // dropped early positions; a failed partial removal leaves later ones. Then compute it all.
+        let holds_exactly = self.ctx.kv_cache_seq_pos_min(seq) == 0
+            && usize::try_from(self.ctx.kv_cache_seq_pos_max(seq)).is_ok_and(|max| max + 1 == kv.len());
+        if holds_exactly {
+            Some((seq, kv))
+        } else {
+            tracing::debug!(seq, reused = kv.len(), "cached prefix incomplete; recomputing it");
+            self.forget_from(seq, 0);
+            Some((seq, Vec::new()))
+        }
+    }
+
+    fn claim_reusing(&mut self, prompt: &[LlamaToken]) -> Option<(i32, Vec<LlamaToken>)> {
+        if !self.reuse_prefixes {
+            let seq = match self.free.pop() {
+                Some(seq) => seq,
+                None => self.evict_least_recently_used()?,
+            };
+            return Some((seq, Vec::new()));
+        }
         // The last prompt token is always decoded: its logits give the first answer token.
         let limit = prompt.len() - 1;
         let best_cached = self
@@ -338,7 +369,7 @@ impl Worker<'_> {
 
     /// Keeps a finished sequence's cache for reuse, or frees it.
     fn recycle(&mut self, seq: i32, kv: Vec<LlamaToken>) {
-        if self.prefix_cache && !kv.is_empty() {
+        if self.reuse_prefixes && !kv.is_empty() {
             self.tick += 1;
             self.cached.push(CachedSequence {
                 seq,
@@ -362,7 +393,9 @@ impl Worker<'_> {
         for slot in &mut self.active {
             slot.in_batch = 0;
             slot.logits_at = None;
-            if let Some(token) = slot.next_token {
+            if let Some(token) = slot.next_token
+                && used < self.batch_capacity
+            {
                 add_failed |= self
                     .batch
                     .add(token, position(slot.kv.len()), &[slot.seq], true)
@@ -432,6 +465,11 @@ impl Worker<'_> {
                     let slot = self.active.swap_remove(index);
                     self.finish(slot, finish);
                 }
+                Outcome::Failed(error) => {
+                    let Slot { seq, job, kv, .. } = self.active.swap_remove(index);
+                    let _ = job.reply.send(Err(error));
+                    self.recycle(seq, kv);
+                }
             }
         }
     }
@@ -443,7 +481,13 @@ impl Worker<'_> {
         let Some(logits_at) = slot.logits_at else {
             return Outcome::Continue;
         };
-        let token = sample_valid_utf8(&self.ctx, logits_at, slot, &vocab);
+        let answer = &slot.answer;
+        let fits = |token| vocab.is_eog(token) || answer.accepts(&vocab.token_to_piece(token, false, None));
+        let Some(token) = slot.sampler.sample(&self.ctx, logits_at, fits) else {
+            return Outcome::Failed(LlmError::InvalidOutput(
+                "no token the schema's grammar allows can continue the answer".into(),
+            ));
+        };
         if slot.first_token_at.is_none() {
             slot.first_token_at = Some(Instant::now());
         }
@@ -569,34 +613,14 @@ impl Worker<'_> {
     }
 }
 
-/// Draws a token whose bytes keep the answer valid UTF-8, then accepts it into the sampler chain
-/// (grammar included) exactly once. A token that would corrupt the text is banned and the draw repeated.
-fn sample_valid_utf8(ctx: &LlamaContext<'_>, logits_at: i32, slot: &mut Slot, vocab: &LlamaVocab<'_>) -> LlamaToken {
-    let mut banned: Vec<LlamaToken> = Vec::new();
-    loop {
-        let mut candidates = ctx.token_data_array_ith(logits_at);
-        for token in &banned {
-            if let Some(data) = usize::try_from(token.0)
-                .ok()
-                .and_then(|index| candidates.data.get_mut(index))
-            {
-                data.set_logit(f32::NEG_INFINITY);
-            }
-        }
-        slot.sampler.apply(&mut candidates);
-        let token = candidates.selected_token().unwrap_or_else(|| vocab.eos());
-        let fits = vocab.is_eog(token) || slot.answer.accepts(&vocab.token_to_piece(token, false, None));
-        if fits || banned.len() >= MAX_BANNED_PER_TOKEN {
-            slot.sampler.accept(token);
-            return token;
-        }
-        banned.push(token);
-    }
+struct Waiting {
+    job: Job,
+    prepared: Option<Prepared>,
 }
 
 struct Prepared {
     prompt: Vec<LlamaToken>,
-    sampler: LlamaSampler,
+    sampler: RequestSampler,
 }
 
 fn position(index: usize) -> i32 {
