@@ -2,11 +2,15 @@
 //! build tree; model-heavy tests take [`model_lock`] because llama.cpp's threads busy-wait and two
 //! models decoding at once on a small machine only slow each other down.
 
+mod server;
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use hypatia_gguf::{TinyModelSpec, ensure_tiny_model};
 use tokio::sync::{Mutex, MutexGuard};
+
+pub use server::{OpenAiServer, REQUIRE_ENV, free_port};
 
 /// Path of the default tiny model (about 4M random weights, ChatML template), created on first use.
 pub fn tiny_model() -> PathBuf {
