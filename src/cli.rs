@@ -50,6 +50,86 @@ pub enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Ask the configured model one question: the quickest check that a model is set up.
+    Ask(AskArgs),
+    /// List, inspect and download GGUF models.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+    /// Show the effective configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// Which model to use, over the configuration files and environment.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// A GGUF file to run in process (llama.cpp).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["openai_base_url", "openai_model"])]
+    pub model: Option<PathBuf>,
+    /// An OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (llama-server, vLLM, Ollama).
+    #[arg(long, value_name = "URL")]
+    pub openai_base_url: Option<String>,
+    /// The model name to request from the endpoint.
+    #[arg(long, value_name = "NAME")]
+    pub openai_model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question.
+    pub prompt: String,
+    /// A JSON schema file: the answer is then JSON that satisfies it.
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Most tokens to generate.
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    #[arg(long)]
+    pub temperature: Option<f32>,
+    /// Makes a local model's answer reproducible.
+    #[arg(long)]
+    pub seed: Option<u32>,
+    /// Print an object with `answer`, `usage`, `model`, `backend` and `finish`.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The GGUF files in the models folder.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a GGUF file is: architecture, parameters, quantization, context, chat template.
+    Info {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a GGUF file into the models folder (resumes an interrupted download).
+    Pull {
+        /// A URL, or Hugging Face shorthand OWNER/REPO/FILE (OWNER/REPO@REVISION/FILE for a revision).
+        source: String,
+        /// The file's expected SHA-256, checked before it is kept.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The effective configuration (user file, project, environment), secrets masked.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

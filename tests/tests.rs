@@ -6,4 +6,5 @@ mod support;
 mod cli;
 mod consistency;
 mod formats;
+mod models;
 mod shared_data;

@@ -1,5 +1,8 @@
+mod ask;
+mod config;
 mod eval;
 mod ingest;
+mod models;
 mod papers;
 mod search;
 mod status;
@@ -31,7 +34,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reindex => status::reindex(open(cli.project.as_deref()).await?).await,
         Command::Status { json } => status::run(open(cli.project.as_deref()).await?, json).await,
         Command::Eval { command } => eval::run(command).await,
+        Command::Ask(args) => ask::run(cli.project.as_deref(), args).await,
+        Command::Models { command } => models::run(cli.project.as_deref(), command).await,
+        Command::Config { command } => config::run(cli.project.as_deref(), command).await,
     }
+}
+
+/// The model configuration: the project's when there is one (an explicit `--project` must exist),
+/// else the user file and environment alone.
+pub fn model_config(
+    explicit: Option<&std::path::Path>,
+    flags: &hypatia_project::ModelFlags,
+) -> anyhow::Result<hypatia_project::ModelConfig> {
+    use hypatia_project::{CONFIG_FILE, ModelConfig, ProjectConfig, ProjectError};
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let root = match find_project_root(explicit, &cwd) {
+        Ok(root) => Some(root),
+        Err(ProjectError::NotFound { .. }) if explicit.is_none() => None,
+        Err(error) => return Err(error.into()),
+    };
+    let project = root
+        .map(|root| ProjectConfig::load(&root.join(CONFIG_FILE)).map(|config| (root, config.model_settings())))
+        .transpose()?;
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(ModelConfig::resolve(
+        project.as_ref().map(|(root, settings)| (root.as_path(), settings)),
+        &env,
+        flags,
+    )?)
 }
 
 async fn open(explicit: Option<&std::path::Path>) -> anyhow::Result<Project> {

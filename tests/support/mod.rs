@@ -10,8 +10,32 @@ pub fn hypatia() -> Command {
     command
         .env_remove("HYPATIA_PROJECT")
         .env_remove("HYPATIA_LOG")
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // No user config file, and no model settings from the caller's environment.
+        .env("HYPATIA_CONFIG", "none");
+    for name in [
+        "HYPATIA_MODEL",
+        "HYPATIA_BACKEND",
+        "HYPATIA_MODELS_DIR",
+        "HYPATIA_PROMPTS_DIR",
+        "HYPATIA_OPENAI_MODEL",
+        "HYPATIA_THREADS",
+        "HYPATIA_CONTEXT_TOKENS",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_KEY",
+        "HF_TOKEN",
+        "HF_ENDPOINT",
+    ] {
+        command.env_remove(name);
+    }
     command
+}
+
+/// Held by tests that run a model (in a child process): llama.cpp's threads busy-wait, so two at once
+/// on a small machine only slow each other down.
+pub fn model_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A fresh project in a temporary folder; commands run inside it.

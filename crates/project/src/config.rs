@@ -6,6 +6,7 @@ use hypatia_index::Analyzer;
 use serde::{Deserialize, Serialize};
 
 use crate::ProjectError;
+use crate::model_config::{GenerationSection, ModelSection, ModelSettings, OpenAiSection};
 
 pub const CONFIG_FILE: &str = "hypatia.toml";
 
@@ -15,6 +16,16 @@ pub struct ProjectConfig {
     pub project: ProjectSection,
     #[serde(default)]
     pub index: IndexSection,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub model: ModelSection,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub openai: OpenAiSection,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub generation: GenerationSection,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,28 +47,27 @@ impl ProjectConfig {
         ProjectConfig {
             project: ProjectSection { name: name.to_owned() },
             index: IndexSection::default(),
+            model: ModelSection::default(),
+            openai: OpenAiSection::default(),
+            generation: GenerationSection::default(),
         }
     }
 
     pub fn load(path: &Path) -> Result<ProjectConfig, ProjectError> {
         let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
-        toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|span| {
-                text.as_bytes()[..span.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            });
-            let message = match line {
-                Some(line) => format!("line {line}: {}", e.message()),
-                None => e.message().to_owned(),
-            };
-            ProjectError::Config {
-                path: path.to_owned(),
-                message,
-            }
+        toml::from_str(&text).map_err(|e| ProjectError::Config {
+            path: path.to_owned(),
+            message: describe_toml_error(&text, &e),
         })
+    }
+
+    /// The model sections, for [`crate::ModelConfig::resolve`].
+    pub fn model_settings(&self) -> ModelSettings {
+        ModelSettings {
+            model: self.model.clone(),
+            openai: self.openai.clone(),
+            generation: self.generation.clone(),
+        }
     }
 
     pub fn to_toml(&self) -> String {
@@ -65,6 +75,21 @@ impl ProjectConfig {
         format!(
             "# Hypatia project settings.\n# [index] analyzer: english (default), english-keep-stopwords or plain;\n# changing it rebuilds the index on next use.\n\n{body}"
         )
+    }
+}
+
+/// A TOML error as `line N: message`.
+pub(crate) fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let line = error.span().map(|span| {
+        text.as_bytes()[..span.start.min(text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    });
+    match line {
+        Some(line) => format!("line {line}: {}", error.message()),
+        None => error.message().to_owned(),
     }
 }
 

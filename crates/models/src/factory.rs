@@ -1,0 +1,108 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use hypatia_llama::{LlamaEngine, LlamaSettings, ModelSummary};
+use hypatia_llm::{ChatBackend, Llm, LlmError, Sampling};
+use hypatia_openai::{OpenAiBackend, OpenAiConfig, StructuredMode};
+use hypatia_project::{BackendKind, GenerationSection, ModelConfig};
+use hypatia_prompts::Prompts;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FactoryError {
+    #[error(
+        "no model is configured. Use a local GGUF file (--model PATH, HYPATIA_MODEL, or `path` under [model] in \
+         hypatia.toml or the user config; `hypatia models list` shows downloaded ones), or an OpenAI-compatible \
+         server (--openai-base-url URL --openai-model NAME, or [openai] base_url and model)"
+    )]
+    NoBackend,
+    #[error("the llama backend needs a GGUF file: --model PATH, HYPATIA_MODEL, or `path` under [model]")]
+    NoModelPath,
+    #[error(
+        "the openai backend needs a model name: --openai-model NAME, HYPATIA_OPENAI_MODEL, or `model` under [openai]"
+    )]
+    NoOpenAiModel,
+    #[error("[openai] structured_output must be auto, json_schema or json_object, not `{0}`")]
+    StructuredMode(String),
+    #[error(transparent)]
+    Prompts(#[from] hypatia_prompts::PromptError),
+    #[error(transparent)]
+    Model(#[from] LlmError),
+}
+
+/// A ready model and what it is.
+#[derive(Debug)]
+pub struct BuiltModel {
+    pub llm: Llm,
+    pub backend: BackendKind,
+    /// The loaded GGUF, for the in-process backend.
+    pub local: Option<ModelSummary>,
+    pub prompts: Arc<Prompts>,
+}
+
+/// Builds the configured backend. Loading a GGUF runs on a blocking thread (it can take seconds).
+pub async fn build_llm(config: &ModelConfig) -> Result<BuiltModel, FactoryError> {
+    let prompts = Arc::new(Prompts::with_overrides(&config.prompts_dir)?);
+    let settings = &config.settings;
+    let backend = config.backend.ok_or(FactoryError::NoBackend)?;
+    let (chat, local): (Arc<dyn ChatBackend>, Option<ModelSummary>) = match backend {
+        BackendKind::Llama => {
+            let path = settings.model.path.clone().ok_or(FactoryError::NoModelPath)?;
+            let mut llama = LlamaSettings::new(path);
+            llama.context_tokens = settings.model.context_tokens;
+            llama.threads = settings.model.threads;
+            llama.gpu_layers = settings.model.gpu_layers;
+            if let Some(max) = settings.model.max_sequences {
+                llama.max_sequences = max;
+            }
+            let engine = tokio::task::spawn_blocking(move || LlamaEngine::load(llama))
+                .await
+                .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;
+            let summary = engine.summary().clone();
+            (Arc::new(engine), Some(summary))
+        }
+        BackendKind::Openai => {
+            let model = settings.openai.model.clone().ok_or(FactoryError::NoOpenAiModel)?;
+            let mut openai = OpenAiConfig::new(model);
+            if let Some(base_url) = &settings.openai.base_url {
+                openai = openai.with_base_url(base_url.clone());
+            }
+            if let Some(key) = &settings.openai.api_key {
+                openai = openai.with_api_key(key.as_str());
+            }
+            if let Some(seconds) = settings.openai.timeout_seconds {
+                openai.request_timeout = Duration::from_secs(seconds);
+            }
+            if let Some(retries) = settings.openai.max_retries {
+                openai.max_retries = retries;
+            }
+            openai.structured = match settings.openai.structured_output.as_deref() {
+                None | Some("auto") => StructuredMode::Auto,
+                Some("json_schema") => StructuredMode::JsonSchema,
+                Some("json_object") => StructuredMode::JsonObject,
+                Some(other) => return Err(FactoryError::StructuredMode(other.to_string())),
+            };
+            (
+                Arc::new(OpenAiBackend::new(openai)?.with_prompts(Arc::clone(&prompts))),
+                None,
+            )
+        }
+    };
+    Ok(BuiltModel {
+        llm: Llm::new(chat, Arc::clone(&prompts)),
+        backend,
+        local,
+        prompts,
+    })
+}
+
+/// Sampling from `[generation]`, over the library defaults.
+pub fn default_sampling(generation: &GenerationSection) -> Sampling {
+    let defaults = Sampling::default();
+    Sampling {
+        temperature: generation.temperature.unwrap_or(defaults.temperature),
+        top_p: generation.top_p.unwrap_or(defaults.top_p),
+        seed: generation.seed.or(defaults.seed),
+        max_tokens: generation.max_tokens.unwrap_or(defaults.max_tokens),
+        stop: defaults.stop,
+    }
+}

@@ -1,0 +1,365 @@
+//! Which model to think with, and how: layered from the user config file, the project's
+//! `hypatia.toml`, the environment and command-line flags (each over the one before).
+//!
+//! Nothing here picks a backend the user did not ask for: with no model configured the answer is an
+//! error that says how to configure one, never a silent fall-back to a cloud API.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProjectError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// In process, through llama.cpp.
+    Llama,
+    /// Any OpenAI-compatible HTTP endpoint.
+    Openai,
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "llama" => Ok(BackendKind::Llama),
+            "openai" => Ok(BackendKind::Openai),
+            other => Err(format!("unknown backend `{other}` (expected llama or openai)")),
+        }
+    }
+}
+
+/// `[model]`: the backend and the in-process engine's settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendKind>,
+    /// A GGUF file. Relative paths are relative to the file that names them; a bare file name that is
+    /// not there is looked up in `models_dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompts_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_layers: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_sequences: Option<u32>,
+}
+
+/// `[openai]`: an OpenAI-compatible endpoint (OpenAI, vLLM, llama-server, Ollama, llama-cpp-python).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAiSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Only in the user config file or `OPENAI_API_KEY`: a project file may be shared.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "masked")]
+    pub api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// auto (json_schema, falling back to json_object), json_schema, or json_object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_output: Option<String>,
+}
+
+impl fmt::Debug for OpenAiSection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiSection")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| MASK))
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("max_retries", &self.max_retries)
+            .field("structured_output", &self.structured_output)
+            .finish()
+    }
+}
+
+/// `[generation]`: default sampling for every call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+}
+
+/// The model sections of one config file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    #[serde(default)]
+    pub model: ModelSection,
+    #[serde(default)]
+    pub openai: OpenAiSection,
+    #[serde(default)]
+    pub generation: GenerationSection,
+}
+
+pub const MASK: &str = "********";
+
+fn masked<S: serde::Serializer>(value: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(_) => serializer.serialize_str(MASK),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Values given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ModelFlags {
+    pub model: Option<PathBuf>,
+    pub openai_base_url: Option<String>,
+    pub openai_model: Option<String>,
+}
+
+/// One layer that contributed, for `hypatia config show`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Layer {
+    pub name: String,
+    pub applied: bool,
+}
+
+/// The effective model configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelConfig {
+    pub settings: ModelSettings,
+    /// The backend to use, when the layers say which.
+    pub backend: Option<BackendKind>,
+    pub models_dir: PathBuf,
+    pub prompts_dir: PathBuf,
+    pub layers: Vec<Layer>,
+}
+
+/// Where the user config file is: `HYPATIA_CONFIG` (empty or `none`: no user file), else the platform
+/// config folder (`~/.config/hypatia/config.toml` on Linux).
+pub fn user_config_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    match env("HYPATIA_CONFIG") {
+        Some(value) if value.is_empty() || value == "none" => None,
+        Some(value) => Some(PathBuf::from(value)),
+        None => directories::ProjectDirs::from("", "", "hypatia").map(|dirs| dirs.config_dir().join("config.toml")),
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "hypatia")
+        .map_or_else(|| PathBuf::from(".hypatia"), |dirs| dirs.data_dir().to_path_buf())
+}
+
+impl ModelConfig {
+    /// Resolves the layers. `project` is the project's root and model settings, when there is a project.
+    pub fn resolve(
+        project: Option<(&Path, &ModelSettings)>,
+        env: &dyn Fn(&str) -> Option<String>,
+        flags: &ModelFlags,
+    ) -> Result<ModelConfig, ProjectError> {
+        let mut settings = ModelSettings::default();
+        let mut layers = Vec::new();
+        let user_file = user_config_path(env);
+        let mut prompts_dir = None;
+        if let Some(path) = &user_file {
+            let applied = path.is_file();
+            if applied {
+                let user = load_settings(path)?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                overlay(&mut settings, relative_to(user, base));
+            }
+            layers.push(Layer {
+                name: format!("user config {}", path.display()),
+                applied,
+            });
+            prompts_dir = path.parent().map(|dir| dir.join("prompts"));
+        }
+        if let Some((root, project_settings)) = project {
+            if project_settings.openai.api_key.is_some() {
+                return Err(ProjectError::Config {
+                    path: root.join(crate::CONFIG_FILE),
+                    message: "[openai] api_key does not belong in a project file, which may be shared or committed; \
+                              set OPENAI_API_KEY or put it in the user config file"
+                        .into(),
+                });
+            }
+            overlay(&mut settings, relative_to(project_settings.clone(), root));
+            layers.push(Layer {
+                name: format!("project {}", root.join(crate::CONFIG_FILE).display()),
+                applied: true,
+            });
+        }
+        let env_layer = from_env(env)?;
+        let env_applied = env_layer != ModelSettings::default();
+        let env_backend = env("HYPATIA_BACKEND")
+            .map(|text| text.parse::<BackendKind>())
+            .transpose()
+            .map_err(|message| ProjectError::Config {
+                path: PathBuf::from("$HYPATIA_BACKEND"),
+                message,
+            })?;
+        overlay(&mut settings, env_layer);
+        layers.push(Layer {
+            name: "environment".into(),
+            applied: env_applied || env_backend.is_some(),
+        });
+        let flag_backend = if flags.model.is_some() {
+            Some(BackendKind::Llama)
+        } else if flags.openai_base_url.is_some() || flags.openai_model.is_some() {
+            Some(BackendKind::Openai)
+        } else {
+            None
+        };
+        let flag_layer = ModelSettings {
+            model: ModelSection {
+                path: flags.model.clone(),
+                ..ModelSection::default()
+            },
+            openai: OpenAiSection {
+                base_url: flags.openai_base_url.clone(),
+                model: flags.openai_model.clone(),
+                ..OpenAiSection::default()
+            },
+            generation: GenerationSection::default(),
+        };
+        layers.push(Layer {
+            name: "command line".into(),
+            applied: flag_backend.is_some(),
+        });
+        overlay(&mut settings, flag_layer);
+
+        let backend = flag_backend.or(env_backend).or(settings.model.backend).or_else(|| {
+            if settings.model.path.is_some() {
+                Some(BackendKind::Llama)
+            } else if settings.openai.base_url.is_some() || settings.openai.model.is_some() {
+                Some(BackendKind::Openai)
+            } else {
+                None
+            }
+        });
+        settings.model.backend = backend;
+        let models_dir = settings
+            .model
+            .models_dir
+            .clone()
+            .unwrap_or_else(|| default_data_dir().join("models"));
+        let prompts_dir = settings
+            .model
+            .prompts_dir
+            .clone()
+            .or(prompts_dir)
+            .unwrap_or_else(|| default_data_dir().join("prompts"));
+        // A bare file name that is not in the current folder is looked up among the downloaded models.
+        if let Some(path) = &settings.model.path
+            && !path.exists()
+            && path.components().count() == 1
+            && models_dir.join(path).exists()
+        {
+            settings.model.path = Some(models_dir.join(path));
+        }
+        Ok(ModelConfig {
+            settings,
+            backend,
+            models_dir,
+            prompts_dir,
+            layers,
+        })
+    }
+
+    /// The configuration as TOML with secrets masked, for `hypatia config show`.
+    pub fn to_toml_masked(&self) -> String {
+        toml::to_string_pretty(&self.settings).unwrap_or_default()
+    }
+}
+
+pub(crate) fn load_settings(path: &Path) -> Result<ModelSettings, ProjectError> {
+    let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
+    toml::from_str(&text).map_err(|error| ProjectError::Config {
+        path: path.to_owned(),
+        message: crate::config::describe_toml_error(&text, &error),
+    })
+}
+
+fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
+    let resolve = |path: &mut Option<PathBuf>| {
+        if let Some(p) = path
+            && p.is_relative()
+            && p.components().count() > 1
+        {
+            *p = base.join(&*p);
+        }
+    };
+    resolve(&mut settings.model.path);
+    for dir in [&mut settings.model.models_dir, &mut settings.model.prompts_dir] {
+        if let Some(p) = dir
+            && p.is_relative()
+        {
+            *p = base.join(&*p);
+        }
+    }
+    settings
+}
+
+fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, ProjectError> {
+    fn number<T: std::str::FromStr>(
+        env: &dyn Fn(&str) -> Option<String>,
+        name: &str,
+    ) -> Result<Option<T>, ProjectError> {
+        env(name)
+            .map(|text| {
+                text.trim().parse::<T>().map_err(|_| ProjectError::Config {
+                    path: PathBuf::from(format!("${name}")),
+                    message: format!("`{text}` is not a valid number"),
+                })
+            })
+            .transpose()
+    }
+    Ok(ModelSettings {
+        model: ModelSection {
+            backend: None,
+            path: env("HYPATIA_MODEL").map(PathBuf::from),
+            models_dir: env("HYPATIA_MODELS_DIR").map(PathBuf::from),
+            prompts_dir: env("HYPATIA_PROMPTS_DIR").map(PathBuf::from),
+            context_tokens: number(env, "HYPATIA_CONTEXT_TOKENS")?,
+            threads: number(env, "HYPATIA_THREADS")?,
+            gpu_layers: number(env, "HYPATIA_GPU_LAYERS")?,
+            max_sequences: None,
+        },
+        openai: OpenAiSection {
+            base_url: env("OPENAI_BASE_URL"),
+            model: env("HYPATIA_OPENAI_MODEL"),
+            api_key: env("OPENAI_API_KEY").filter(|key| !key.is_empty()),
+            ..OpenAiSection::default()
+        },
+        generation: GenerationSection::default(),
+    })
+}
+
+/// Fields set in `upper` replace those in `base`.
+fn overlay(base: &mut ModelSettings, upper: ModelSettings) {
+    macro_rules! take {
+        ($section:ident: $($field:ident),*) => {
+            $( if upper.$section.$field.is_some() { base.$section.$field = upper.$section.$field; } )*
+        };
+    }
+    take!(model: backend, path, models_dir, prompts_dir, context_tokens, threads, gpu_layers, max_sequences);
+    take!(openai: base_url, model, api_key, timeout_seconds, max_retries, structured_output);
+    take!(generation: temperature, top_p, seed, max_tokens);
+}
+
+#[cfg(test)]
+mod tests;
