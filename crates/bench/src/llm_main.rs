@@ -1,0 +1,229 @@
+//! hypatia-llm-bench: the in-process engine's speed on a generated GGUF, beside llama-cpp-python.
+//!
+//! Three measurements, each printed and written as JSON:
+//! 1. single request: prompt-processing and decode tokens/s (prefix cache off, so every prompt is cold);
+//! 2. aggregate decode throughput with 1, 2, 4 and 8 concurrent requests;
+//! 3. time to first token for a ~1,000-token prompt whose prefix is cached, against cold.
+//!    The peer runs separately (`peer/llama_cpp_python_peer.py`) on the prompt file this writes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use hypatia_gguf::{TinyModelSpec, ensure_tiny_model};
+use hypatia_llama::{LlamaEngine, LlamaSettings};
+use hypatia_llm::{CallControl, ChatBackend, ChatMessage, ChatRequest, Completion, Sampling};
+use serde_json::json;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// A GGUF to measure; default: the generated model of --size.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Generated model size: tiny (3.6M parameters) or small (~26M).
+    #[arg(long, default_value = "tiny")]
+    size: String,
+    #[arg(long, default_value_t = 2)]
+    threads: u32,
+    /// Words in the single-request prompt (about 3 tokens each with the generated vocabulary).
+    #[arg(long, default_value_t = 170)]
+    prompt_words: usize,
+    #[arg(long, default_value_t = 128)]
+    gen_tokens: u32,
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Where to write the ChatML prompt text for the peer.
+    #[arg(long)]
+    prompt_out: Option<PathBuf>,
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+const SYSTEM: &str = "You review scientific claims against the evidence given.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let model = match &args.model {
+        Some(path) => path.clone(),
+        None => generated_model(&args.size)?,
+    };
+    println!("model {} threads {}", model.display(), args.threads);
+
+    let user = evidence_words(args.prompt_words);
+    if let Some(path) = &args.prompt_out {
+        let chatml = format!(
+            "<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+        );
+        std::fs::write(path, chatml).with_context(|| format!("writing {}", path.display()))?;
+    }
+
+    // 1. One request at a time, cold prompt.
+    let engine = load(&model, args.threads, false)?;
+    let mut prompt_rates = Vec::new();
+    let mut decode_rates = Vec::new();
+    let mut prompt_tokens = 0;
+    let mut generated = Vec::new();
+    for repeat in 0..args.repeats {
+        let answer = call(&engine, &user, "Judge the claim.", args.gen_tokens, repeat as u32).await?;
+        prompt_tokens = answer.usage.prompt_tokens;
+        prompt_rates.push(f64::from(answer.usage.prompt_tokens) / answer.usage.time_to_first_token.as_secs_f64());
+        decode_rates.push(answer.usage.tokens_per_second());
+        generated.push(answer.usage.completion_tokens);
+    }
+    let single = json!({
+        "prompt_tokens": prompt_tokens,
+        "generated_tokens": generated,
+        "prompt_tokens_per_second": median(&mut prompt_rates),
+        "decode_tokens_per_second": median(&mut decode_rates),
+    });
+    println!("single request: {single}");
+    drop(engine);
+
+    // 2. Aggregate throughput with concurrent requests (distinct questions, short shared system prompt).
+    let mut concurrency = Vec::new();
+    for parallel in [1usize, 2, 4, 8] {
+        let engine = Arc::new(load(&model, args.threads, true)?);
+        let mut rates = Vec::new();
+        for repeat in 0..args.repeats.min(3) {
+            let start = Instant::now();
+            let calls: Vec<_> = (0..parallel)
+                .map(|i| {
+                    let engine = Arc::clone(&engine);
+                    let seed = (repeat * 100 + i) as u32;
+                    let gen_tokens = args.gen_tokens;
+                    tokio::spawn(async move {
+                        call(
+                            &engine,
+                            &format!("Claim {seed}: does the intervention help?"),
+                            "Be brief.",
+                            gen_tokens,
+                            seed,
+                        )
+                        .await
+                    })
+                })
+                .collect();
+            let mut tokens = 0u32;
+            for handle in calls {
+                tokens += handle.await??.usage.completion_tokens;
+            }
+            rates.push(f64::from(tokens) / start.elapsed().as_secs_f64());
+        }
+        let rate = median(&mut rates);
+        println!("{parallel} concurrent: {rate:.1} tokens/s aggregate");
+        concurrency.push(json!({ "concurrent": parallel, "tokens_per_second": rate }));
+    }
+
+    // 3. Time to first token with a ~1,000-token prefix cached, against cold.
+    let prefix = evidence_words(320);
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    let mut cached_tokens = 0;
+    let mut long_prompt_tokens = 0;
+    for repeat in 0..args.repeats {
+        let engine = load(&model, args.threads, true)?;
+        let first = call(&engine, &format!("{prefix}\nQuestion A{repeat}?"), SYSTEM, 1, 1).await?;
+        let second = call(&engine, &format!("{prefix}\nQuestion B{repeat}?"), SYSTEM, 1, 1).await?;
+        cold.push(first.usage.time_to_first_token.as_secs_f64() * 1000.0);
+        warm.push(second.usage.time_to_first_token.as_secs_f64() * 1000.0);
+        cached_tokens = second.usage.cached_prompt_tokens;
+        long_prompt_tokens = second.usage.prompt_tokens;
+    }
+    let (cold, warm) = (median(&mut cold), median(&mut warm));
+    let prefix_reuse = json!({
+        "prompt_tokens": long_prompt_tokens,
+        "cached_tokens": cached_tokens,
+        "cold_ttft_ms": cold,
+        "cached_ttft_ms": warm,
+        "ratio": warm / cold,
+    });
+    println!("prefix reuse: {prefix_reuse}");
+
+    let report = json!({
+        "model": model.display().to_string(),
+        "threads": args.threads,
+        "single": single,
+        "concurrency": concurrency,
+        "prefix_reuse": prefix_reuse,
+    });
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(())
+}
+
+fn generated_model(size: &str) -> anyhow::Result<PathBuf> {
+    let spec = match size {
+        "tiny" => TinyModelSpec::default(),
+        "small" => TinyModelSpec {
+            n_embd: 512,
+            n_layer: 8,
+            n_head: 8,
+            n_head_kv: 8,
+            n_ff: 1408,
+            ..TinyModelSpec::default()
+        },
+        other => anyhow::bail!("--size must be tiny or small, not {other}"),
+    };
+    let dir = PathBuf::from("target/bench-models");
+    std::fs::create_dir_all(&dir)?;
+    Ok(ensure_tiny_model(
+        &dir.join(format!("{size}-{}.gguf", spec.seed)),
+        &spec,
+    )?)
+}
+
+fn load(model: &std::path::Path, threads: u32, prefix_cache: bool) -> anyhow::Result<LlamaEngine> {
+    let mut settings = LlamaSettings::new(model);
+    settings.threads = Some(threads);
+    settings.context_tokens = Some(8192);
+    settings.prefix_cache = prefix_cache;
+    Ok(LlamaEngine::load(settings)?)
+}
+
+async fn call(
+    engine: &LlamaEngine,
+    user: &str,
+    system: &str,
+    max_tokens: u32,
+    seed: u32,
+) -> anyhow::Result<Completion> {
+    let sampling = Sampling {
+        temperature: 0.8,
+        top_p: 0.95,
+        seed: Some(seed),
+        max_tokens,
+        stop: vec![],
+    };
+    let request = ChatRequest::new(vec![ChatMessage::system(system), ChatMessage::user(user)]).with_sampling(sampling);
+    Ok(engine.chat(request, CallControl::default()).await?)
+}
+
+fn evidence_words(words: usize) -> String {
+    const VOCABULARY: [&str; 12] = [
+        "the",
+        "evidence",
+        "shows",
+        "that",
+        "treatment",
+        "reduced",
+        "the",
+        "measured",
+        "outcome",
+        "in",
+        "patients",
+        "significantly",
+    ];
+    (0..words)
+        .map(|i| VOCABULARY[i % VOCABULARY.len()])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
