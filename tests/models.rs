@@ -310,3 +310,21 @@ fn ask_answers_valid_json_through_a_real_openai_compatible_server() {
         .unwrap_or_else(|problem| panic!("{problem}: {out}"));
     assert_eq!(out["backend"], "openai");
 }
+
+#[test]
+fn an_openai_model_without_a_server_address_never_defaults_to_a_cloud() {
+    let project = TestProject::new();
+    let toml = project.path().join("hypatia.toml");
+    let mut text = std::fs::read_to_string(&toml).expect("read");
+    text.push_str("\n[openai]\nmodel = \"qwen2.5-7b\"\n");
+    std::fs::write(&toml, text).expect("write");
+    let output = project
+        .cmd()
+        .args(["ask", "hello"])
+        .env("OPENAI_API_KEY", SECRET)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("base_url") && !stderr.contains(SECRET), "{stderr}");
+}

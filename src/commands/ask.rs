@@ -44,9 +44,9 @@ pub async fn run(project: Option<&Path>, args: AskArgs) -> anyhow::Result<ExitCo
                 "answer": answer.value, "usage": usage_json(&answer.usage), "model": answer.model,
                 "backend": backend_name, "finish": "stop", "attempts": answer.attempts,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            print_line(&serde_json::to_string_pretty(&out)?)?;
         } else {
-            println!("{}", serde_json::to_string_pretty(&answer.value)?);
+            print_line(&serde_json::to_string_pretty(&answer.value)?)?;
             eprintln!("{}", usage_line(&answer.usage, &answer.model, backend_name));
         }
         return Ok(ExitCode::SUCCESS);
@@ -74,12 +74,12 @@ pub async fn run(project: Option<&Path>, args: AskArgs) -> anyhow::Result<ExitCo
             "answer": answer.text, "usage": usage_json(&answer.usage), "model": answer.model,
             "backend": backend_name, "finish": answer.finish,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        print_line(&serde_json::to_string_pretty(&out)?)?;
     } else {
         if stream_to_terminal {
-            println!();
+            print_line("")?;
         } else {
-            println!("{}", answer.text);
+            print_line(&answer.text)?;
         }
         if answer.finish == FinishReason::Length {
             eprintln!("(the answer reached the token limit; raise it with --max-tokens)");
@@ -158,7 +158,18 @@ fn cancel_on_ctrl_c() -> tokio_util::sync::CancellationToken {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             trigger.cancel();
+            // A second Ctrl-C means now, even if the model is still stopping.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
         }
     });
     token
+}
+
+/// `println!` panics when stdout is closed (`hypatia ask … | head`); this returns the error instead.
+fn print_line(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")?;
+    stdout.flush()
 }

@@ -2,7 +2,7 @@
 Python, as its own server does), on the same thread count, prompt and token counts.
 
 Prints one JSON object: prompt-processing and decode tokens/s, the median over the repeats.
-Usage: llama_cpp_python_peer.py MODEL THREADS PROMPT_FILE GEN_TOKENS REPEATS
+Usage: llama_cpp_python_peer.py MODEL THREADS PROMPT_FILE GEN_TOKENS REPEATS [FLASH_ATTN on|off]
 """
 import json
 import statistics
@@ -15,9 +15,10 @@ from llama_cpp import Llama
 def main():
     model, threads, prompt_file, gen_tokens, repeats = sys.argv[1:6]
     threads, gen_tokens, repeats = int(threads), int(gen_tokens), int(repeats)
+    flash_attn = len(sys.argv) > 6 and sys.argv[6] == "on"
     prompt = open(prompt_file, encoding="utf-8").read()
     llm = Llama(model_path=model, n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-                n_batch=512, n_ubatch=512, verbose=False, seed=1)
+                n_batch=512, n_ubatch=512, flash_attn=flash_attn, verbose=False, seed=1)
     tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
     prompt_rates, decode_rates, generated = [], [], []
     for _ in range(repeats):

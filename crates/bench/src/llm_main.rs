@@ -22,7 +22,7 @@ struct Args {
     /// A GGUF to measure; default: the generated model of --size.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Generated model size: tiny (3.6M parameters) or small (~26M).
+    /// Generated model size: tiny (3.6M parameters), small (~26M) or large (~206M).
     #[arg(long, default_value = "tiny")]
     size: String,
     #[arg(long, default_value_t = 2)]
@@ -34,6 +34,15 @@ struct Args {
     gen_tokens: u32,
     #[arg(long, default_value_t = 5)]
     repeats: usize,
+    /// Flash attention: auto (llama.cpp decides), on or off. The peer is run with the same setting.
+    #[arg(long, default_value = "auto")]
+    flash_attn: String,
+    /// KV cache size in tokens (shared by concurrent requests).
+    #[arg(long, default_value_t = 8192)]
+    context: u32,
+    /// Sequences the engine serves at once (and keeps for prefix reuse).
+    #[arg(long, default_value_t = 16)]
+    max_sequences: u32,
     /// Where to write the ChatML prompt text for the peer.
     #[arg(long)]
     prompt_out: Option<PathBuf>,
@@ -61,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // 1. One request at a time, cold prompt.
-    let engine = load(&model, args.threads, false)?;
+    let engine = load(&model, &args, false)?;
     let mut prompt_rates = Vec::new();
     let mut decode_rates = Vec::new();
     let mut prompt_tokens = 0;
@@ -85,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
     // 2. Aggregate throughput with concurrent requests (distinct questions, short shared system prompt).
     let mut concurrency = Vec::new();
     for parallel in [1usize, 2, 4, 8] {
-        let engine = Arc::new(load(&model, args.threads, true)?);
+        let engine = Arc::new(load(&model, &args, true)?);
         let mut rates = Vec::new();
         for repeat in 0..args.repeats.min(3) {
             let start = Instant::now();
@@ -124,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
     let mut cached_tokens = 0;
     let mut long_prompt_tokens = 0;
     for repeat in 0..args.repeats {
-        let engine = load(&model, args.threads, true)?;
+        let engine = load(&model, &args, true)?;
         let first = call(&engine, &format!("{prefix}\nQuestion A{repeat}?"), SYSTEM, 1, 1).await?;
         let second = call(&engine, &format!("{prefix}\nQuestion B{repeat}?"), SYSTEM, 1, 1).await?;
         cold.push(first.usage.time_to_first_token.as_secs_f64() * 1000.0);
@@ -166,7 +175,16 @@ fn generated_model(size: &str) -> anyhow::Result<PathBuf> {
             n_ff: 1408,
             ..TinyModelSpec::default()
         },
-        other => anyhow::bail!("--size must be tiny or small, not {other}"),
+        // Big enough that its weights do not fit in the CPU cache once quantized: memory-bound, like real models.
+        "large" => TinyModelSpec {
+            n_embd: 1024,
+            n_layer: 16,
+            n_head: 16,
+            n_head_kv: 16,
+            n_ff: 2816,
+            ..TinyModelSpec::default()
+        },
+        other => anyhow::bail!("--size must be tiny, small or large, not {other}"),
     };
     let dir = PathBuf::from("target/bench-models");
     std::fs::create_dir_all(&dir)?;
@@ -176,10 +194,16 @@ fn generated_model(size: &str) -> anyhow::Result<PathBuf> {
     )?)
 }
 
-fn load(model: &std::path::Path, threads: u32, prefix_cache: bool) -> anyhow::Result<LlamaEngine> {
+fn load(model: &std::path::Path, args: &Args, prefix_cache: bool) -> anyhow::Result<LlamaEngine> {
     let mut settings = LlamaSettings::new(model);
-    settings.threads = Some(threads);
-    settings.context_tokens = Some(8192);
+    settings.threads = Some(args.threads);
+    settings.flash_attention = match args.flash_attn.as_str() {
+        "on" => Some(true),
+        "off" => Some(false),
+        _ => None,
+    };
+    settings.context_tokens = Some(args.context);
+    settings.max_sequences = args.max_sequences;
     settings.prefix_cache = prefix_cache;
     Ok(LlamaEngine::load(settings)?)
 }

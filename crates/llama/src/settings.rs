@@ -20,6 +20,8 @@ pub struct LlamaSettings {
     pub batch_tokens: u32,
     /// Keep finished requests' KV cache for reuse by later requests with the same prefix.
     pub prefix_cache: bool,
+    /// Flash attention: `None` lets llama.cpp decide (on where the backend supports it).
+    pub flash_attention: Option<bool>,
 }
 
 pub(crate) const DEFAULT_MAX_CONTEXT: u32 = 8192;
@@ -34,6 +36,7 @@ impl LlamaSettings {
             max_sequences: 16,
             batch_tokens: 512,
             prefix_cache: true,
+            flash_attention: None,
         }
     }
 

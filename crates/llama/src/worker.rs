@@ -66,7 +66,12 @@ pub(crate) fn run(
         .with_n_threads_batch(threads)
         // One cache shared by all sequences: without it each sequence gets n_ctx / n_seq_max cells and
         // copying a prefix between sequences is not possible.
-        .with_kv_unified(true);
+        .with_kv_unified(true)
+        .with_flash_attention_policy(match settings.flash_attention {
+            None => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+            Some(true) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            Some(false) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        });
     let ctx = match model.new_context(backend, params) {
         Ok(ctx) => ctx,
         Err(error) => {

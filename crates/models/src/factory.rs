@@ -21,6 +21,11 @@ pub enum FactoryError {
         "the openai backend needs a model name: --openai-model NAME, HYPATIA_OPENAI_MODEL, or `model` under [openai]"
     )]
     NoOpenAiModel,
+    #[error(
+        "the openai backend needs the server's address: --openai-base-url URL, OPENAI_BASE_URL, or `base_url` under \
+         [openai] (https://api.openai.com/v1 for OpenAI itself)"
+    )]
+    NoOpenAiBaseUrl,
     #[error("[openai] structured_output must be auto, json_schema or json_object, not `{0}`")]
     StructuredMode(String),
     #[error(transparent)]
@@ -62,10 +67,9 @@ pub async fn build_llm(config: &ModelConfig) -> Result<BuiltModel, FactoryError>
         }
         BackendKind::Openai => {
             let model = settings.openai.model.clone().ok_or(FactoryError::NoOpenAiModel)?;
-            let mut openai = OpenAiConfig::new(model);
-            if let Some(base_url) = &settings.openai.base_url {
-                openai = openai.with_base_url(base_url.clone());
-            }
+            // Never a default endpoint: a model name meant for a local server must not go to a cloud.
+            let base_url = settings.openai.base_url.clone().ok_or(FactoryError::NoOpenAiBaseUrl)?;
+            let mut openai = OpenAiConfig::new(model).with_base_url(base_url);
             if let Some(key) = &settings.openai.api_key {
                 openai = openai.with_api_key(key.as_str());
             }

@@ -32,7 +32,7 @@ impl PullSource {
         if text.starts_with("http://") || text.starts_with("https://") {
             let path = text.split(['?', '#']).next().unwrap_or(text);
             let file_name = path.rsplit('/').next().unwrap_or_default().to_string();
-            if file_name.is_empty() {
+            if !is_plain_file_name(&file_name) {
                 return Err(PullError::Source(format!(
                     "{text}: the URL does not end with a file name"
                 )));
@@ -44,7 +44,7 @@ impl PullSource {
             });
         }
         let parts: Vec<&str> = text.split('/').collect();
-        if parts.len() < 3 || parts.iter().any(|part| part.is_empty() || *part == "..") {
+        if parts.len() < 3 || !parts.iter().all(|part| is_plain_file_name(part)) {
             return Err(PullError::Source(format!(
                 "`{text}` is neither a URL nor Hugging Face shorthand OWNER/REPO/FILE (e.g. \
                  Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf)"
@@ -62,6 +62,11 @@ impl PullSource {
             hugging_face: true,
         })
     }
+}
+
+/// One normal path component: a download cannot land outside the models folder.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['\\', '/', '\0'])
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,19 +140,30 @@ pub async fn pull(
         });
     }
     let part_path = dest_dir.join(format!("{}{PART_SUFFIX}", source.file_name));
+    // A part file is resumed only for the URL (and, by ETag, the version) it was started from.
+    let origin_path = dest_dir.join(format!("{}{PART_SUFFIX}.origin", source.file_name));
+    let origin = tokio::fs::read_to_string(&origin_path).await.unwrap_or_default();
+    if file_len(&part_path).await > 0 && origin.lines().next() != Some(source.url.as_str()) {
+        let _ = tokio::fs::remove_file(&part_path).await;
+    }
     let client = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(IDLE_TIMEOUT)
         .build()
         .map_err(|error| PullError::Http {
             url: source.url.clone(),
-            message: error.to_string(),
+            message: describe(error),
         })?;
-    let resumed_from = file_len(&part_path).await;
+    let files = PartFiles {
+        part: &part_path,
+        origin: &origin_path,
+    };
+    let mut resumed_from = None;
     let mut last_error = None;
     for attempt in 1..=ATTEMPTS {
-        match download(&client, source, &part_path, hf_token, progress).await {
-            Ok(()) => {
+        match download(&client, source, files, hf_token, progress).await {
+            Ok(started_at) => {
+                resumed_from = resumed_from.or(Some(started_at));
                 last_error = None;
                 break;
             }
@@ -162,11 +178,15 @@ pub async fn pull(
     if let Some(error) = last_error {
         return Err(error);
     }
+    let discard = || async {
+        let _ = tokio::fs::remove_file(&part_path).await;
+        let _ = tokio::fs::remove_file(&origin_path).await;
+    };
     let sha256 = hash_file(&part_path).await?;
     if let Some(hex) = expected
         && hex != sha256
     {
-        let _ = tokio::fs::remove_file(&part_path).await;
+        discard().await;
         return Err(PullError::Checksum {
             path: final_path,
             expected: hex,
@@ -174,7 +194,7 @@ pub async fn pull(
         });
     }
     if let Err(error) = hypatia_gguf::read_info(&part_path) {
-        let _ = tokio::fs::remove_file(&part_path).await;
+        discard().await;
         return Err(PullError::NotAModel {
             url: source.url.clone(),
             reason: error.to_string(),
@@ -184,10 +204,11 @@ pub async fn pull(
     tokio::fs::rename(&part_path, &final_path)
         .await
         .map_err(io_error(&final_path))?;
+    let _ = tokio::fs::remove_file(&origin_path).await;
     Ok(PullOutcome::Downloaded {
         path: final_path,
         bytes,
-        resumed_from,
+        resumed_from: resumed_from.unwrap_or(0),
         sha256,
     })
 }
@@ -197,22 +218,41 @@ enum Failure {
     Fatal(PullError),
 }
 
-/// Downloads into `part_path`, continuing from its current length when the server supports ranges.
+#[derive(Clone, Copy)]
+struct PartFiles<'a> {
+    part: &'a Path,
+    /// The URL and ETag the part file came from, one per line.
+    origin: &'a Path,
+}
+
+/// Downloads into the part file, continuing from its current length when the server can; returns the
+/// byte offset this attempt started at (0 when the server sent the whole file).
 async fn download(
     client: &reqwest::Client,
     source: &PullSource,
-    part_path: &Path,
+    files: PartFiles<'_>,
     hf_token: Option<&str>,
     progress: &(dyn Fn(PullProgress) + Send + Sync),
-) -> Result<(), Failure> {
+) -> Result<u64, Failure> {
     let http = |message: String| PullError::Http {
         url: source.url.clone(),
         message,
     };
-    let have = file_len(part_path).await;
+    let io = |error: std::io::Error| {
+        Failure::Fatal(PullError::Io {
+            path: files.part.to_path_buf(),
+            source: error,
+        })
+    };
+    let have = file_len(files.part).await;
     let mut request = client.get(&source.url);
     if have > 0 {
         request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
+        // If the file changed upstream, the server sends all of it (200) rather than a stale tail.
+        let origin = tokio::fs::read_to_string(files.origin).await.unwrap_or_default();
+        if let Some(etag) = origin.lines().nth(1).filter(|etag| !etag.is_empty()) {
+            request = request.header(reqwest::header::IF_RANGE, etag);
+        }
     }
     if source.hugging_face
         && let Some(token) = hf_token
@@ -222,59 +262,70 @@ async fn download(
     let response = request
         .send()
         .await
-        .map_err(|error| Failure::Retry(http(describe(&error))))?;
+        .map_err(|error| Failure::Retry(http(describe(error))))?;
     let status = response.status();
+    let content_range = response
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
     let append = match status.as_u16() {
-        206 => true,
+        // Only a range that starts where the part file ends continues it.
+        206 if content_range.as_deref().and_then(range_start) == Some(have) => true,
+        206 => {
+            let _ = tokio::fs::remove_file(files.part).await;
+            let message = format!("the server resumed at the wrong place ({content_range:?}); starting again");
+            return Err(Failure::Retry(http(message)));
+        }
         200 => false,
-        // The part file already holds everything the server has.
-        416 if have > 0 => return Ok(()),
+        // `bytes */N` with N the part's length: it already holds the whole file.
+        416 if have > 0 && content_range.as_deref().and_then(complete_length) == Some(have) => return Ok(have),
+        416 => {
+            let _ = tokio::fs::remove_file(files.part).await;
+            return Err(Failure::Retry(http(
+                "the server refused to resume; starting again".into(),
+            )));
+        }
         401 | 403 => {
-            return Err(Failure::Fatal(http(format!(
-                "HTTP {status}: access denied{}",
-                if source.hugging_face {
-                    " (a gated model needs HF_TOKEN)"
-                } else {
-                    ""
-                }
-            ))));
+            let hint = if source.hugging_face {
+                " (a gated model needs HF_TOKEN)"
+            } else {
+                ""
+            };
+            return Err(Failure::Fatal(http(format!("HTTP {status}: access denied{hint}"))));
         }
         code if code == 429 || code >= 500 => return Err(Failure::Retry(http(format!("HTTP {status}")))),
         _ => return Err(Failure::Fatal(http(format!("HTTP {status}")))),
     };
     let start = if append { have } else { 0 };
+    if !append {
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        tokio::fs::write(files.origin, format!("{}\n{etag}\n", source.url))
+            .await
+            .map_err(io)?;
+    }
     let total = response.content_length().map(|length| length + start);
     let mut file = if append {
-        tokio::fs::OpenOptions::new().append(true).open(part_path).await
+        tokio::fs::OpenOptions::new().append(true).open(files.part).await
     } else {
-        tokio::fs::File::create(part_path).await
+        tokio::fs::File::create(files.part).await
     }
-    .map_err(|error| {
-        Failure::Fatal(PullError::Io {
-            path: part_path.to_path_buf(),
-            source: error,
-        })
-    })?;
+    .map_err(io)?;
     let mut downloaded = start;
     progress(PullProgress { downloaded, total });
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|error| Failure::Retry(http(format!("interrupted: {}", describe(&error)))))?;
-        file.write_all(&chunk).await.map_err(|error| {
-            Failure::Fatal(PullError::Io {
-                path: part_path.to_path_buf(),
-                source: error,
-            })
-        })?;
+        let chunk = chunk.map_err(|error| Failure::Retry(http(format!("interrupted: {}", describe(error)))))?;
+        file.write_all(&chunk).await.map_err(io)?;
         downloaded += chunk.len() as u64;
         progress(PullProgress { downloaded, total });
     }
-    file.flush().await.map_err(|error| {
-        Failure::Fatal(PullError::Io {
-            path: part_path.to_path_buf(),
-            source: error,
-        })
-    })?;
+    // On disk before it can be renamed into place: a crash must not leave the final name over lost data.
+    file.sync_all().await.map_err(io)?;
     if let Some(total) = total
         && downloaded < total
     {
@@ -282,11 +333,29 @@ async fn download(
             "the connection closed after {downloaded} of {total} bytes"
         ))));
     }
-    Ok(())
+    Ok(start)
 }
 
-fn describe(error: &reqwest::Error) -> String {
+/// `bytes START-END/TOTAL` → START.
+fn range_start(content_range: &str) -> Option<u64> {
+    content_range
+        .strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// `bytes */TOTAL` → TOTAL.
+fn complete_length(content_range: &str) -> Option<u64> {
+    content_range.strip_prefix("bytes */")?.trim().parse().ok()
+}
+
+/// The error without its URL: after a redirect that is a signed download link.
+fn describe(error: reqwest::Error) -> String {
     use std::error::Error;
+    let error = error.without_url();
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -350,7 +419,15 @@ mod tests {
         let source = PullSource::parse("https://example.org/files/m.gguf?download=1", None).expect("url");
         assert_eq!(source.file_name, "m.gguf");
         assert!(!source.hugging_face);
-        for bad in ["model.gguf", "a/b", "a//b/c", "a/../b/c", "https://example.org/"] {
+        for bad in [
+            "model.gguf",
+            "a/b",
+            "a//b/c",
+            "a/../b/c",
+            "https://example.org/",
+            "https://e.org/..",
+            "o/r/a\\b.gguf",
+        ] {
             assert!(PullSource::parse(bad, None).is_err(), "{bad}");
         }
     }

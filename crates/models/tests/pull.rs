@@ -174,3 +174,31 @@ async fn unreachable_server_is_an_error_not_a_hang() {
     assert!(matches!(error, PullError::Http { .. }), "{error}");
     assert!(error.to_string().contains("127.0.0.1"), "{error}");
 }
+
+#[tokio::test]
+async fn a_part_file_from_another_url_is_not_resumed() {
+    let model = std::fs::read(hypatia_testkit::tiny_model()).expect("tiny model");
+    let server = serve(model.clone(), Behaviour::DropThenResume).await;
+    let dest = tempfile::tempdir().expect("tempdir");
+    // Half of some other download under the same name.
+    std::fs::write(dest.path().join("m.gguf.part"), vec![7u8; model.len() / 2]).expect("write part");
+    std::fs::write(
+        dest.path().join("m.gguf.part.origin"),
+        "http://elsewhere.example/m.gguf\n\n",
+    )
+    .expect("write origin");
+    let source = PullSource::parse(&format!("{}/m.gguf", server.base), None).expect("url");
+    let outcome = pull(&source, dest.path(), None, None, &no_progress)
+        .await
+        .expect("pulled");
+    let PullOutcome::Downloaded { path, .. } = outcome else {
+        panic!("expected a download")
+    };
+    assert_eq!(
+        std::fs::read(path).expect("read"),
+        model,
+        "the stale part must not be spliced in"
+    );
+    let requests = server.requests.lock().expect("lock").clone();
+    assert!(!requests[0].to_ascii_lowercase().contains("range:"), "{}", requests[0]);
+}

@@ -172,6 +172,8 @@ impl ModelConfig {
         flags: &ModelFlags,
     ) -> Result<ModelConfig, ProjectError> {
         let mut settings = ModelSettings::default();
+        // The highest layer that names or implies a backend decides it.
+        let mut backend: Option<BackendKind> = None;
         let mut layers = Vec::new();
         let user_file = user_config_path(env);
         let mut prompts_dir = None;
@@ -180,6 +182,7 @@ impl ModelConfig {
             if applied {
                 let user = load_settings(path)?;
                 let base = path.parent().unwrap_or(Path::new("."));
+                backend = implied_backend(&user).or(backend);
                 overlay(&mut settings, relative_to(user, base));
             }
             layers.push(Layer {
@@ -197,6 +200,7 @@ impl ModelConfig {
                         .into(),
                 });
             }
+            backend = implied_backend(project_settings).or(backend);
             overlay(&mut settings, relative_to(project_settings.clone(), root));
             layers.push(Layer {
                 name: format!("project {}", root.join(crate::CONFIG_FILE).display()),
@@ -206,12 +210,24 @@ impl ModelConfig {
         let env_layer = from_env(env)?;
         let env_applied = env_layer != ModelSettings::default();
         let env_backend = env("HYPATIA_BACKEND")
+            .filter(|value| !value.trim().is_empty())
             .map(|text| text.parse::<BackendKind>())
             .transpose()
             .map_err(|message| ProjectError::Config {
                 path: PathBuf::from("$HYPATIA_BACKEND"),
                 message,
             })?;
+        // OPENAI_BASE_URL is often set for other tools: alone it picks nothing.
+        let env_implied = env_backend.or_else(|| {
+            if env_layer.model.path.is_some() {
+                Some(BackendKind::Llama)
+            } else if env_layer.openai.model.is_some() {
+                Some(BackendKind::Openai)
+            } else {
+                None
+            }
+        });
+        backend = env_implied.or(backend);
         overlay(&mut settings, env_layer);
         layers.push(Layer {
             name: "environment".into(),
@@ -242,15 +258,7 @@ impl ModelConfig {
         });
         overlay(&mut settings, flag_layer);
 
-        let backend = flag_backend.or(env_backend).or(settings.model.backend).or_else(|| {
-            if settings.model.path.is_some() {
-                Some(BackendKind::Llama)
-            } else if settings.openai.base_url.is_some() || settings.openai.model.is_some() {
-                Some(BackendKind::Openai)
-            } else {
-                None
-            }
-        });
+        let backend = flag_backend.or(backend);
         settings.model.backend = backend;
         let models_dir = settings
             .model
@@ -286,6 +294,19 @@ impl ModelConfig {
     }
 }
 
+/// The backend a layer names, or implies by naming a GGUF file or a served model.
+fn implied_backend(layer: &ModelSettings) -> Option<BackendKind> {
+    layer.model.backend.or_else(|| {
+        if layer.model.path.is_some() {
+            Some(BackendKind::Llama)
+        } else if layer.openai.model.is_some() || layer.openai.base_url.is_some() {
+            Some(BackendKind::Openai)
+        } else {
+            None
+        }
+    })
+}
+
 pub(crate) fn load_settings(path: &Path) -> Result<ModelSettings, ProjectError> {
     let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
     toml::from_str(&text).map_err(|error| ProjectError::Config {
@@ -295,10 +316,11 @@ pub(crate) fn load_settings(path: &Path) -> Result<ModelSettings, ProjectError> 
 }
 
 fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
+    // A bare file name stays bare (to be looked up in the models folder) unless it is next to the file.
     let resolve = |path: &mut Option<PathBuf>| {
         if let Some(p) = path
             && p.is_relative()
-            && p.components().count() > 1
+            && (p.components().count() > 1 || base.join(&*p).exists())
         {
             *p = base.join(&*p);
         }
@@ -315,6 +337,8 @@ fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
 }
 
 fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, ProjectError> {
+    // An empty variable is unset, not an empty setting.
+    let env = &|name: &str| env(name).filter(|value| !value.trim().is_empty());
     fn number<T: std::str::FromStr>(
         env: &dyn Fn(&str) -> Option<String>,
         name: &str,

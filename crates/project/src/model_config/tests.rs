@@ -151,3 +151,70 @@ fn bare_model_name_is_found_in_the_models_folder() {
     let config = ModelConfig::resolve(None, &env, &ModelFlags::default()).expect("resolve");
     assert_eq!(config.settings.model.path, Some(dir.path().join("tiny.gguf")));
 }
+
+#[test]
+fn the_highest_layer_naming_a_model_picks_the_backend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let user = dir.path().join("config.toml");
+    write(
+        &user,
+        "[model]\nbackend = \"openai\"\n\n[openai]\nmodel = \"served\"\nbase_url = \"http://127.0.0.1:1/v1\"\n",
+    );
+    let env = env_of(&[
+        ("HYPATIA_CONFIG", user.to_str().expect("utf8")),
+        ("HYPATIA_MODEL", "/m/local.gguf"),
+    ]);
+    let config = ModelConfig::resolve(None, &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(
+        config.backend,
+        Some(BackendKind::Llama),
+        "a GGUF named in the environment beats the user file"
+    );
+
+    let project = ModelSettings {
+        model: ModelSection {
+            path: Some("local.gguf".into()),
+            ..ModelSection::default()
+        },
+        ..ModelSettings::default()
+    };
+    let env = env_of(&[
+        ("HYPATIA_CONFIG", user.to_str().expect("utf8")),
+        ("OPENAI_BASE_URL", "http://x/v1"),
+    ]);
+    let config =
+        ModelConfig::resolve(Some((Path::new("/p"), &project)), &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(
+        config.backend,
+        Some(BackendKind::Llama),
+        "the project's GGUF beats the user file; OPENAI_BASE_URL picks nothing"
+    );
+}
+
+#[test]
+fn empty_environment_variables_are_unset() {
+    let env = env_of(&[
+        ("HYPATIA_CONFIG", "none"),
+        ("HYPATIA_MODEL", ""),
+        ("HYPATIA_BACKEND", " "),
+    ]);
+    let config = ModelConfig::resolve(None, &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(config.settings.model.path, None);
+    assert_eq!(config.backend, None);
+}
+
+#[test]
+fn a_bare_model_name_in_a_project_file_is_found_next_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("m.gguf"), b"GGUF").expect("write");
+    let project = ModelSettings {
+        model: ModelSection {
+            path: Some("m.gguf".into()),
+            ..ModelSection::default()
+        },
+        ..ModelSettings::default()
+    };
+    let env = env_of(&[("HYPATIA_CONFIG", "none")]);
+    let config = ModelConfig::resolve(Some((dir.path(), &project)), &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(config.settings.model.path, Some(dir.path().join("m.gguf")));
+}
