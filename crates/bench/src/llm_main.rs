@@ -48,6 +48,9 @@ struct Args {
     prompt_out: Option<PathBuf>,
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Only write the generated model (for quantizing it) and stop.
+    #[arg(long)]
+    write_model_only: bool,
 }
 
 const SYSTEM: &str = "You review scientific claims against the evidence given.";
@@ -60,6 +63,9 @@ async fn main() -> anyhow::Result<()> {
         None => generated_model(&args.size)?,
     };
     println!("model {} threads {}", model.display(), args.threads);
+    if args.write_model_only {
+        return Ok(());
+    }
 
     let user = evidence_words(args.prompt_words);
     if let Some(path) = &args.prompt_out {
