@@ -28,6 +28,14 @@ fn write_schema(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// Adds settings to the project's hypatia.toml.
+fn append_to_config(project: &TestProject, settings: &str) {
+    let path = project.path().join("hypatia.toml");
+    let mut text = std::fs::read_to_string(&path).expect("read hypatia.toml");
+    text.push_str(settings);
+    std::fs::write(&path, text).expect("write hypatia.toml");
+}
+
 fn stdout_json(output: &std::process::Output) -> Value {
     assert!(
         output.status.success(),
@@ -209,10 +217,10 @@ fn models_info_and_list_describe_gguf_files() {
 #[test]
 fn config_show_layers_project_over_environment_and_masks_the_key() {
     let project = TestProject::new();
-    let toml = project.path().join("hypatia.toml");
-    let mut text = std::fs::read_to_string(&toml).expect("read");
-    text.push_str("\n[model]\nthreads = 3\ncontext_tokens = 2048\n\n[openai]\nmodel = \"served\"\n");
-    std::fs::write(&toml, text).expect("write");
+    append_to_config(
+        &project,
+        "\n[model]\nthreads = 3\ncontext_tokens = 2048\n\n[openai]\nmodel = \"served\"\n",
+    );
     let output = project
         .cmd()
         .args(["config", "show", "--json"])
@@ -244,10 +252,7 @@ fn config_show_layers_project_over_environment_and_masks_the_key() {
 #[test]
 fn an_api_key_in_the_project_file_is_refused_without_echoing_it() {
     let project = TestProject::new();
-    let toml = project.path().join("hypatia.toml");
-    let mut text = std::fs::read_to_string(&toml).expect("read");
-    text.push_str(&format!("\n[openai]\napi_key = \"{SECRET}\"\n"));
-    std::fs::write(&toml, text).expect("write");
+    append_to_config(&project, &format!("\n[openai]\napi_key = \"{SECRET}\"\n"));
     let output = project.cmd().args(["config", "show"]).output().expect("run");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -314,10 +319,7 @@ fn ask_answers_valid_json_through_a_real_openai_compatible_server() {
 #[test]
 fn an_openai_model_without_a_server_address_never_defaults_to_a_cloud() {
     let project = TestProject::new();
-    let toml = project.path().join("hypatia.toml");
-    let mut text = std::fs::read_to_string(&toml).expect("read");
-    text.push_str("\n[openai]\nmodel = \"qwen2.5-7b\"\n");
-    std::fs::write(&toml, text).expect("write");
+    append_to_config(&project, "\n[openai]\nmodel = \"qwen2.5-7b\"\n");
     let output = project
         .cmd()
         .args(["ask", "hello"])
