@@ -104,6 +104,10 @@ pub(crate) fn run(
     let mut worker = Worker {
         model: &model,
         n_ctx: ctx.n_ctx() as usize,
+        // Named once: every answer carries it.
+        model_name: model
+            .meta_val_str("general.name")
+            .unwrap_or_else(|_| "gguf".to_string()),
         ctx,
         chat_template,
         batch: LlamaBatch::new(batch_tokens as usize, 1),
@@ -149,6 +153,7 @@ struct Worker<'m> {
     model: &'m LlamaModel,
     ctx: LlamaContext<'m>,
     n_ctx: usize,
+    model_name: String,
     chat_template: LlamaChatTemplate,
     batch: LlamaBatch<'static>,
     batch_capacity: usize,
@@ -555,7 +560,7 @@ impl Worker<'_> {
             stats.cached_prompt_tokens += cached_prompt as u64;
             stats.generated_tokens += u64::from(generated);
         }
-        let model = self.model_name();
+        let model = self.model_name.clone();
         let _ = job.reply.send(Ok(Completion {
             text: answer.into_text(),
             finish,
@@ -563,12 +568,6 @@ impl Worker<'_> {
             model,
         }));
         self.recycle(seq, kv);
-    }
-
-    fn model_name(&self) -> String {
-        self.model
-            .meta_val_str("general.name")
-            .unwrap_or_else(|_| "gguf".to_string())
     }
 
     /// The cache is full. Cached prefixes go first; if there are none, the newest request is refused

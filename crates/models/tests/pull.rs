@@ -163,9 +163,7 @@ async fn a_page_that_is_not_a_model_is_refused() {
 
 #[tokio::test]
 async fn unreachable_server_is_an_error_not_a_hang() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let port = hypatia_testkit::free_port();
     let dest = tempfile::tempdir().expect("tempdir");
     let source = PullSource::parse(&format!("http://127.0.0.1:{port}/m.gguf"), None).expect("url");
     let error = pull(&source, dest.path(), None, None, &no_progress)
