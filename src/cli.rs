@@ -57,6 +57,16 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Run a review: plan, retrieve evidence, compose hypotheses, review them, rank them in a
+    /// tournament and refine the leaders. Creates a project here if there is none.
+    Review(ReviewArgs),
+    /// Continue an interrupted review run from its journal.
+    Resume(ResumeArgs),
+    /// List or show review runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
     /// Show the effective configuration.
     Config {
         #[command(subcommand)]
@@ -257,4 +267,82 @@ fn parse_boosts(text: &str) -> Result<hypatia_project::FieldBoosts, String> {
         *slot = weight;
     }
     Ok(boosts)
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The research question.
+    pub question: String,
+    /// Hypotheses to compose in the first round.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub hypotheses: u32,
+    /// Rounds: the first composes and ranks; each later one revises the leaders and ranks again.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub rounds: u32,
+    /// Hypotheses revised in each round after the first.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub leaders: u32,
+    /// Passages in the evidence set.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub evidence: u32,
+    /// Seed for every model call of the run (default: the configured seed, else a new one).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop once this many tokens (prompt and completion) were used.
+    #[arg(long, value_name = "N")]
+    pub budget_tokens: Option<u64>,
+    /// Stop after this many minutes of work.
+    #[arg(long, value_name = "M")]
+    pub budget_minutes: Option<f64>,
+    /// Stop after this many model calls.
+    #[arg(long, value_name = "N")]
+    pub budget_calls: Option<u64>,
+    /// Ingest these files first (any format `hypatia ingest` takes).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub corpus: Vec<PathBuf>,
+    /// Download the default small instruct model first if it is not in the models folder.
+    #[arg(long)]
+    pub pull_model: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Print one JSON object: run_id, question, status, hypotheses, usage.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// A model call taking longer than this many seconds is abandoned (and retried).
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub call_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run to continue (`hypatia runs list` shows them).
+    pub run: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Every run in the project, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One run's ranked hypotheses, reviews and usage.
+    Show {
+        run: String,
+        /// The same object `hypatia review --json` prints.
+        #[arg(long)]
+        json: bool,
+    },
 }

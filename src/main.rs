@@ -34,7 +34,8 @@ fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // llama.cpp warns about every full KV cache; the engine handles that, so only its errors show.
+        0 => "warn,llama-cpp-2=error",
         1 => "info",
         _ => "debug",
     };

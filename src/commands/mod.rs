@@ -4,6 +4,9 @@ mod eval;
 mod ingest;
 mod models;
 mod papers;
+mod progress;
+mod review;
+mod runs;
 mod search;
 mod status;
 
@@ -37,6 +40,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask(args) => ask::run(cli.project.as_deref(), args).await,
         Command::Models { command } => models::run(cli.project.as_deref(), command).await,
         Command::Config { command } => config::run(cli.project.as_deref(), command).await,
+        Command::Review(args) => review::review(cli.project.as_deref(), args).await,
+        Command::Resume(args) => review::resume(cli.project.as_deref(), args).await,
+        Command::Runs { command } => runs::run(open(cli.project.as_deref()).await?, command).await,
     }
 }
 

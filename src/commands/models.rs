@@ -46,32 +46,7 @@ pub async fn run(project: Option<&Path>, command: ModelsCommand) -> anyhow::Resu
         }
         ModelsCommand::Pull { source, sha256 } => {
             let config = super::model_config(project, &ModelFlags::default())?;
-            let endpoint = std::env::var("HF_ENDPOINT").ok();
-            let source = PullSource::parse(&source, endpoint.as_deref())?;
-            let token = std::env::var("HF_TOKEN").ok().filter(|token| !token.is_empty());
-            let bar = super::progress_bar(1);
-            bar.set_message(format!("downloading {}", source.file_name));
-            let report = |progress: hypatia_models::PullProgress| {
-                if let Some(total) = progress.total {
-                    bar.set_length(total);
-                    if let Ok(style) = indicatif::ProgressStyle::with_template(
-                        "{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
-                    ) {
-                        bar.set_style(style.progress_chars("=> "));
-                    }
-                }
-                bar.set_position(progress.downloaded);
-            };
-            let outcome = pull(
-                &source,
-                &config.models_dir,
-                sha256.as_deref(),
-                token.as_deref(),
-                &report,
-            )
-            .await;
-            bar.finish_and_clear();
-            match outcome? {
+            match pull_with_progress(&source, &config.models_dir, sha256.as_deref()).await? {
                 PullOutcome::Downloaded {
                     path,
                     bytes,
@@ -149,4 +124,31 @@ fn human_count(count: u64) -> String {
     } else {
         format!("{count}")
     }
+}
+
+/// Downloads a GGUF into `models_dir` with a progress bar on a terminal (`HF_ENDPOINT`, `HF_TOKEN` honoured).
+pub async fn pull_with_progress(
+    source: &str,
+    models_dir: &std::path::Path,
+    sha256: Option<&str>,
+) -> anyhow::Result<PullOutcome> {
+    let endpoint = std::env::var("HF_ENDPOINT").ok();
+    let source = PullSource::parse(source, endpoint.as_deref())?;
+    let token = std::env::var("HF_TOKEN").ok().filter(|token| !token.is_empty());
+    let bar = super::progress_bar(1);
+    bar.set_message(format!("downloading {}", source.file_name));
+    let report = |progress: hypatia_models::PullProgress| {
+        if let Some(total) = progress.total {
+            bar.set_length(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+        }
+        bar.set_position(progress.downloaded);
+    };
+    let outcome = pull(&source, models_dir, sha256, token.as_deref(), &report).await;
+    bar.finish_and_clear();
+    Ok(outcome?)
 }

@@ -59,6 +59,9 @@ pub async fn build_llm(config: &ModelConfig) -> Result<BuiltModel, FactoryError>
             if let Some(max) = settings.model.max_sequences {
                 llama.max_sequences = max;
             }
+            if let Some(reuse) = settings.model.prefix_cache {
+                llama.prefix_cache = reuse;
+            }
             let engine = tokio::task::spawn_blocking(move || LlamaEngine::load(llama))
                 .await
                 .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;

@@ -17,6 +17,8 @@ pub enum ProjectError {
     AlreadyExists { path: PathBuf },
     #[error("{path}: {message}")]
     Config { path: PathBuf, message: String },
+    #[error("run {run_id} is being worked on by another process")]
+    RunBusy { run_id: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

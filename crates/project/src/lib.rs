@@ -10,6 +10,7 @@ mod ingest;
 mod locate;
 mod model_config;
 mod project;
+mod run_lock;
 mod sync;
 
 pub use config::{CONFIG_FILE, ProjectConfig};
@@ -21,6 +22,7 @@ pub use model_config::{
     user_config_path,
 };
 pub use project::{Project, ProjectStatus};
+pub use run_lock::RunLock;
 
 pub use hypatia_index::{
     Analyzer, FieldBoosts, Highlighted, MAX_LIMIT, PaperHit, PassageHit, SearchRequest, YearRange,

@@ -53,6 +53,10 @@ pub struct ModelSection {
     pub gpu_layers: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_sequences: Option<u32>,
+    /// Reuse the KV cache of shared prompt prefixes (default true). Off, together with
+    /// `max_sequences = 1`, every answer depends only on its prompt and seed: runs repeat exactly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_cache: Option<bool>,
 }
 
 /// `[openai]`: an OpenAI-compatible endpoint (OpenAI, vLLM, llama-server, Ollama, llama-cpp-python).
@@ -361,7 +365,18 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, Proje
             context_tokens: number(env, "HYPATIA_CONTEXT_TOKENS")?,
             threads: number(env, "HYPATIA_THREADS")?,
             gpu_layers: number(env, "HYPATIA_GPU_LAYERS")?,
-            max_sequences: None,
+            max_sequences: number(env, "HYPATIA_MAX_SEQUENCES")?,
+            prefix_cache: match env("HYPATIA_PREFIX_CACHE").as_deref() {
+                None | Some("") => None,
+                Some("1" | "true" | "on") => Some(true),
+                Some("0" | "false" | "off") => Some(false),
+                Some(other) => {
+                    return Err(ProjectError::Config {
+                        path: PathBuf::from("$HYPATIA_PREFIX_CACHE"),
+                        message: format!("`{other}` is not on/off, true/false or 1/0"),
+                    });
+                }
+            },
         },
         openai: OpenAiSection {
             base_url: env("OPENAI_BASE_URL"),
@@ -380,7 +395,7 @@ fn overlay(base: &mut ModelSettings, upper: ModelSettings) {
             $( if upper.$section.$field.is_some() { base.$section.$field = upper.$section.$field; } )*
         };
     }
-    take!(model: backend, path, models_dir, prompts_dir, context_tokens, threads, gpu_layers, max_sequences);
+    take!(model: backend, path, models_dir, prompts_dir, context_tokens, threads, gpu_layers, max_sequences, prefix_cache);
     take!(openai: base_url, model, api_key, timeout_seconds, max_retries, structured_output);
     take!(generation: temperature, top_p, seed, max_tokens);
 }

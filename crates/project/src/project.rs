@@ -121,6 +121,11 @@ impl Project {
         Ok(project)
     }
 
+    /// The project's store, for the crates that journal runs in it (the bus).
+    pub fn store(&self) -> hypatia_store::Store {
+        self.store.clone()
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

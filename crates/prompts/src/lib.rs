@@ -10,6 +10,18 @@ use serde::Serialize;
 /// Every built-in prompt: (name, template text). A test checks this lists every file in `prompts/`.
 const EMBEDDED: &[(&str, &str)] = &[
     ("ask_system", include_str!("../../../prompts/ask_system.j2")),
+    ("generate_user", include_str!("../../../prompts/generate_user.j2")),
+    (
+        "hypothesis_system",
+        include_str!("../../../prompts/hypothesis_system.j2"),
+    ),
+    ("judge_system", include_str!("../../../prompts/judge_system.j2")),
+    ("judge_user", include_str!("../../../prompts/judge_user.j2")),
+    ("plan_system", include_str!("../../../prompts/plan_system.j2")),
+    ("plan_user", include_str!("../../../prompts/plan_user.j2")),
+    ("review_system", include_str!("../../../prompts/review_system.j2")),
+    ("review_user", include_str!("../../../prompts/review_user.j2")),
+    ("revise_user", include_str!("../../../prompts/revise_user.j2")),
     ("json_answer", include_str!("../../../prompts/json_answer.j2")),
     (
         "reask_invalid_json",

@@ -16,6 +16,10 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
+    #[error("message `{id}` is already in the journal of run {run_id}")]
+    Duplicate { run_id: String, id: String },
+    #[error("there is no run `{0}` in this project")]
+    NoSuchRun(String),
     #[error("the project database holds a bad value in {what}: {detail}")]
     Corrupt { what: String, detail: String },
 }

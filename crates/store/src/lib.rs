@@ -8,8 +8,10 @@ mod error;
 mod ingest;
 mod open;
 mod papers;
+mod runs;
 
 pub use error::StoreError;
 pub use ingest::{IngestLog, RecordOutcome, SourceFile, StoredFile};
 pub use open::Store;
 pub use papers::{ChangedPaper, StoreCounts};
+pub use runs::{JournalEntry, RunRow};

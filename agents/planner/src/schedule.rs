@@ -1,0 +1,428 @@
+//! The run's task graph, rebuilt from the run's record whenever it changes.
+//!
+//! A task appears once everything it needs is known (a review once its
+//! hypothesis exists; a round's tournament once the round's reviews are
+//! done), so every task in the graph can be sent as soon as it is `Ready`.
+//! Everything here is a function of the record, and the record does not
+//! depend on the order in which concurrent tasks finished: the same run
+//! schedules the same tasks with the same ids and seeds, interrupted or not.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hypatia_agentkit::task_seed;
+use hypatia_bus::payload::{EvidencePassage, Hypothesis, RunSettings};
+use hypatia_bus::{AgentName, Envelope, Payload};
+use hypatia_core::PassageId;
+use hypatia_runs::RunRecord;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Plan,
+    Retrieve,
+    Generate,
+    Revise(u32),
+    Review(u32),
+    Tournament(u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Everything it needs is done; not sent yet.
+    Ready,
+    /// Sent (journaled), no reply yet.
+    Sent,
+    Done,
+    Failed,
+}
+
+impl TaskState {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, TaskState::Done | TaskState::Failed)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskNode {
+    pub id: String,
+    pub stage: Stage,
+    pub state: TaskState,
+    /// The request to send (already journaled when `Sent`).
+    pub request: Envelope,
+}
+
+/// Tasks, and edges from each task to the tasks that need it.
+#[derive(Debug, Default)]
+pub struct TaskGraph {
+    pub graph: DiGraph<TaskNode, ()>,
+    by_id: HashMap<String, NodeIndex>,
+}
+
+impl TaskGraph {
+    pub fn node(&self, id: &str) -> Option<&TaskNode> {
+        self.by_id.get(id).map(|&index| &self.graph[index])
+    }
+
+    /// Tasks to send now, in id order (the order they are journaled in).
+    pub fn ready(&self) -> Vec<&TaskNode> {
+        let mut ready: Vec<&TaskNode> = self
+            .graph
+            .node_weights()
+            .filter(|node| node.state == TaskState::Ready)
+            .collect();
+        ready.sort_by(|a, b| (a.stage, &a.id).cmp(&(b.stage, &b.id)));
+        ready
+    }
+
+    pub fn all_terminal(&self) -> bool {
+        self.graph.node_weights().all(|node| node.state.is_terminal())
+    }
+
+    /// Tasks that wait on `id`.
+    pub fn dependents(&self, id: &str) -> Vec<&TaskNode> {
+        let Some(&index) = self.by_id.get(id) else {
+            return Vec::new();
+        };
+        self.graph
+            .neighbors_directed(index, Direction::Outgoing)
+            .map(|next| &self.graph[next])
+            .collect()
+    }
+
+    fn add(&mut self, record: &RunRecord, id: String, stage: Stage, request: Envelope, needs: &[&str]) -> TaskState {
+        let state = state_of(record, &id);
+        let index = self.graph.add_node(TaskNode {
+            id: id.clone(),
+            stage,
+            state,
+            request,
+        });
+        for need in needs {
+            if let Some(&from) = self.by_id.get(*need) {
+                self.graph.add_edge(from, index, ());
+            }
+        }
+        self.by_id.insert(id, index);
+        state
+    }
+
+    fn all_terminal_in(&self, stage: Stage) -> bool {
+        self.graph
+            .node_weights()
+            .filter(|node| node.stage == stage)
+            .all(|node| node.state.is_terminal())
+    }
+}
+
+fn state_of(record: &RunRecord, id: &str) -> TaskState {
+    match record.replies.get(id) {
+        Some(reply) if matches!(reply.payload, Payload::TaskFailed { .. }) => TaskState::Failed,
+        Some(_) => TaskState::Done,
+        None if record.requests.contains_key(id) => TaskState::Sent,
+        None => TaskState::Ready,
+    }
+}
+
+pub fn hypothesis_id(number: u32) -> String {
+    format!("h{number}")
+}
+
+/// Builds the graph of every task the record makes known.
+pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
+    let mut graph = TaskGraph::default();
+    let run = record.run_id.as_str();
+    let question = settings.question.clone();
+    let seed = |task: &str| task_seed(settings.seed, task);
+    let request = |id: &str, to: AgentName, payload: Payload| {
+        // A task already sent is sent again exactly as journaled.
+        record
+            .requests
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Envelope::new(run, id, AgentName::Planner, to, payload))
+    };
+
+    let plan = request(
+        "plan",
+        AgentName::Planner,
+        Payload::PlanRequest {
+            question: question.clone(),
+            seed: seed("plan"),
+        },
+    );
+    if !graph.add(record, "plan".into(), Stage::Plan, plan, &[]).is_terminal() {
+        return graph;
+    }
+
+    // A failed plan still searches the question.
+    let queries = match &record.plan {
+        Some(plan) => plan.queries.clone(),
+        None => vec![question.clone()],
+    };
+    let retrieve = request(
+        "retrieve",
+        AgentName::Retriever,
+        Payload::RetrieveRequest {
+            queries,
+            limit: settings.evidence_limit,
+        },
+    );
+    if !graph
+        .add(record, "retrieve".into(), Stage::Retrieve, retrieve, &["plan"])
+        .is_terminal()
+    {
+        return graph;
+    }
+    let Some(evidence) = record.evidence.as_ref().filter(|e| !e.is_empty()) else {
+        return graph;
+    };
+
+    // Round 1: compose, review, tournament.
+    let pairs = inspiration_pairs(evidence, settings.hypotheses as usize);
+    for (slot, inspiration) in (1..=settings.hypotheses).zip(pairs) {
+        let task = format!("r1.gen.{slot:02}");
+        let payload = Payload::GenerateRequest {
+            question: question.clone(),
+            hypothesis_id: hypothesis_id(slot),
+            evidence: evidence.clone(),
+            inspiration,
+            seed: seed(&task),
+        };
+        let message = request(&task, AgentName::Hypothesis, payload);
+        graph.add(record, task, Stage::Generate, message, &["retrieve"]);
+    }
+    let composed: Vec<&Hypothesis> = record.hypotheses.values().filter(|h| h.round == 1).collect();
+    add_reviews(&mut graph, record, settings, 1, &composed, evidence, &request);
+    if !graph.all_terminal_in(Stage::Generate) || !graph.all_terminal_in(Stage::Review(1)) {
+        return graph;
+    }
+    add_tournament(&mut graph, record, settings, 1, &composed, &request);
+
+    for round in 2..=settings.rounds {
+        if !graph.all_terminal_in(Stage::Tournament(round - 1)) {
+            return graph;
+        }
+        let leaders = leaders_after(record, round - 1, settings.leaders as usize);
+        for (index, leader) in leaders.iter().enumerate() {
+            let number = settings.hypotheses + (round - 2) * settings.leaders + index as u32 + 1;
+            let task = format!("r{round}.revise.{}", leader.id);
+            let payload = Payload::ReviseRequest {
+                question: question.clone(),
+                hypothesis_id: hypothesis_id(number),
+                round,
+                parent: (*leader).clone(),
+                critiques: critiques_of(record, &leader.id, round - 1),
+                evidence: evidence.clone(),
+                seed: seed(&task),
+            };
+            let message = request(&task, AgentName::Hypothesis, payload);
+            let needs: Vec<String> = graph
+                .graph
+                .node_weights()
+                .filter(|n| n.stage == Stage::Tournament(round - 1))
+                .map(|n| n.id.clone())
+                .collect();
+            let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+            graph.add(record, task, Stage::Revise(round), message, &needs);
+        }
+        let revised: Vec<&Hypothesis> = record.hypotheses.values().filter(|h| h.round == round).collect();
+        add_reviews(&mut graph, record, settings, round, &revised, evidence, &request);
+        if !graph.all_terminal_in(Stage::Revise(round)) || !graph.all_terminal_in(Stage::Review(round)) {
+            return graph;
+        }
+        let mut contenders = leaders;
+        contenders.extend(revised);
+        add_tournament(&mut graph, record, settings, round, &contenders, &request);
+    }
+    graph
+}
+
+fn add_reviews(
+    graph: &mut TaskGraph,
+    record: &RunRecord,
+    settings: &RunSettings,
+    round: u32,
+    hypotheses: &[&Hypothesis],
+    evidence: &[EvidencePassage],
+    request: &impl Fn(&str, AgentName, Payload) -> Envelope,
+) {
+    for hypothesis in hypotheses {
+        let task = format!("r{round}.review.{}", hypothesis.id);
+        let payload = Payload::ReviewRequest {
+            question: settings.question.clone(),
+            hypothesis: (*hypothesis).clone(),
+            evidence: evidence
+                .iter()
+                .filter(|p| hypothesis.citations.contains(&p.passage_id))
+                .cloned()
+                .collect(),
+            seed: task_seed(settings.seed, &task),
+        };
+        let made_by = producing_task(record, &hypothesis.id);
+        let message = request(&task, AgentName::Reviewer, payload);
+        graph.add(record, task, Stage::Review(round), message, &[made_by.as_str()]);
+    }
+}
+
+/// Every pair judged in both orders, so a judge's preference for the first
+/// (or second) position cancels out.
+fn add_tournament(
+    graph: &mut TaskGraph,
+    record: &RunRecord,
+    settings: &RunSettings,
+    round: u32,
+    contenders: &[&Hypothesis],
+    request: &impl Fn(&str, AgentName, Payload) -> Envelope,
+) {
+    let mut contenders: Vec<&Hypothesis> = contenders.to_vec();
+    contenders.sort_by(|a, b| natural_key(&a.id).cmp(&natural_key(&b.id)));
+    contenders.dedup_by(|a, b| a.id == b.id);
+    for (i, a) in contenders.iter().enumerate() {
+        for b in &contenders[i + 1..] {
+            for (order, first, second) in [("ab", a, b), ("ba", b, a)] {
+                let task = format!("r{round}.judge.{}.{}.{order}", a.id, b.id);
+                let payload = Payload::JudgeRequest {
+                    question: settings.question.clone(),
+                    round,
+                    first: (*first).clone(),
+                    second: (*second).clone(),
+                    seed: task_seed(settings.seed, &task),
+                };
+                let needs = [format!("r{round}.review.{}", a.id), format!("r{round}.review.{}", b.id)];
+                let needs: Vec<&str> = needs.iter().map(String::as_str).collect();
+                let message = request(&task, AgentName::Reviewer, payload);
+                graph.add(record, task, Stage::Tournament(round), message, &needs);
+            }
+        }
+    }
+}
+
+/// The best `count` hypotheses after `round`'s tournament, by rating (ties by id).
+fn leaders_after(record: &RunRecord, round: u32, count: usize) -> Vec<&Hypothesis> {
+    let ratings = record.ratings_through(round);
+    let mut ranked: Vec<&Hypothesis> = record.hypotheses.values().filter(|h| h.round <= round).collect();
+    ranked.sort_by(|a, b| {
+        let (ra, rb) = (
+            ratings.get(&a.id).copied().unwrap_or(0.0),
+            ratings.get(&b.id).copied().unwrap_or(0.0),
+        );
+        rb.total_cmp(&ra).then(natural_key(&a.id).cmp(&natural_key(&b.id)))
+    });
+    ranked.truncate(count);
+    ranked
+}
+
+/// What the reviser is told: the review's critique and why it lost matches.
+fn critiques_of(record: &RunRecord, id: &str, round: u32) -> Vec<String> {
+    let mut critiques = Vec::new();
+    if let Some(review) = record.reviews.get(id) {
+        critiques.push(review.critique.clone());
+    }
+    let losses = record
+        .matches
+        .iter()
+        .filter(|m| m.round == round && m.loser_id() == id)
+        .map(|m| m.reason.clone());
+    critiques.extend(losses.take(3));
+    critiques
+}
+
+fn producing_task(record: &RunRecord, hypothesis: &str) -> String {
+    record
+        .replies
+        .iter()
+        .find(
+            |(_, reply)| matches!(&reply.payload, Payload::HypothesisReady { hypothesis: h, .. } if h.id == hypothesis),
+        )
+        .map(|(request, _)| request.clone())
+        .unwrap_or_default()
+}
+
+/// `h2` before `h10`.
+fn natural_key(id: &str) -> (usize, &str) {
+    (id.len(), id)
+}
+
+/// One pair of passages from different papers per hypothesis to compose.
+/// Pairs are taken best-first (by the sum of their ranks in the evidence),
+/// preferring passages used least so far, so the hypotheses spread over the
+/// evidence. With a single paper, each hypothesis gets one passage.
+pub fn inspiration_pairs(evidence: &[EvidencePassage], count: usize) -> Vec<Vec<PassageId>> {
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    for i in 0..evidence.len() {
+        for j in i + 1..evidence.len() {
+            if evidence[i].paper_id != evidence[j].paper_id {
+                candidates.push((i, j));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return (0..count)
+            .map(|slot| vec![evidence[slot % evidence.len().max(1)].passage_id.clone()])
+            .take(if evidence.is_empty() { 0 } else { count })
+            .collect();
+    }
+    let mut uses: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut taken = vec![false; candidates.len()];
+    let mut pairs = Vec::with_capacity(count);
+    for _ in 0..count {
+        if taken.iter().all(|&t| t) {
+            taken.iter_mut().for_each(|t| *t = false);
+        }
+        let best = candidates
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !taken[*index])
+            .min_by_key(|&(_, &(i, j))| (uses.get(&i).unwrap_or(&0) + uses.get(&j).unwrap_or(&0), i + j, i))
+            .map(|(index, &pair)| (index, pair));
+        let Some((index, (i, j))) = best else { break };
+        taken[index] = true;
+        *uses.entry(i).or_default() += 1;
+        *uses.entry(j).or_default() += 1;
+        pairs.push(vec![evidence[i].passage_id.clone(), evidence[j].passage_id.clone()]);
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hypatia_core::PaperId;
+
+    fn passage(paper: &str, ordinal: u32) -> EvidencePassage {
+        let paper_id = PaperId::derive(paper);
+        EvidencePassage {
+            passage_id: paper_id.passage(ordinal),
+            paper_id,
+            title: paper.into(),
+            year: None,
+            text: String::new(),
+            score: 0.0,
+        }
+    }
+
+    #[test]
+    fn inspiration_pairs_cross_papers_and_spread_out() {
+        let evidence = vec![passage("a", 0), passage("a", 1), passage("b", 0), passage("c", 0)];
+        let pairs = inspiration_pairs(&evidence, 3);
+        assert_eq!(pairs.len(), 3);
+        for pair in &pairs {
+            assert_eq!(pair.len(), 2);
+            assert_ne!(pair[0].paper_id(), pair[1].paper_id(), "{pair:?}");
+        }
+        // The first two pairs share no passage: the least-used passages come first.
+        assert!(pairs[0].iter().all(|p| !pairs[1].contains(p)), "{pairs:?}");
+        let single = inspiration_pairs(&[passage("a", 0), passage("a", 1)], 3);
+        assert_eq!(single.len(), 3);
+        assert!(single.iter().all(|p| p.len() == 1));
+        assert!(inspiration_pairs(&[], 3).is_empty());
+    }
+
+    #[test]
+    fn ids_sort_naturally() {
+        let mut ids = vec!["h10", "h2", "h1"];
+        ids.sort_by_key(|id| natural_key(id));
+        assert_eq!(ids, ["h1", "h2", "h10"]);
+    }
+}

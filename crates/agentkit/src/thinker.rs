@@ -1,0 +1,138 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hypatia_bus::payload::CallUsage;
+use hypatia_bus::{AgentFailure, FailureKind};
+use hypatia_llm::{CallControl, ChatMessage, ChatRequest, ErrorKind, Llm, LlmError, Sampling};
+use hypatia_prompts::Prompts;
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// How the agents call the model.
+#[derive(Debug, Clone)]
+pub struct ThinkerSettings {
+    /// Temperature, top-p and max tokens for every call; the seed is set per task.
+    pub sampling: Sampling,
+    /// Model calls in flight at once, across all agents: the in-process
+    /// engine batches them, and a server gets no more than this.
+    pub parallel_calls: usize,
+    /// A call that takes longer is abandoned and counts as a transient failure.
+    pub call_timeout: Duration,
+}
+
+/// The model, the prompts and the call policy, shared (cheaply cloned) by every agent.
+#[derive(Clone)]
+pub struct Thinker {
+    llm: Llm,
+    prompts: Arc<Prompts>,
+    settings: ThinkerSettings,
+    slots: Arc<Semaphore>,
+}
+
+/// A validated answer and what it cost.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub value: Value,
+    pub usage: CallUsage,
+}
+
+impl Thinker {
+    pub fn new(llm: Llm, prompts: Arc<Prompts>, settings: ThinkerSettings) -> Thinker {
+        let slots = Arc::new(Semaphore::new(settings.parallel_calls.max(1)));
+        Thinker {
+            llm,
+            prompts,
+            settings,
+            slots,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.llm.describe()
+    }
+
+    pub fn render(&self, prompt: &str, context: &impl Serialize) -> Result<String, AgentFailure> {
+        self.prompts
+            .render(prompt, context)
+            .map_err(|error| AgentFailure::fatal(format!("prompt `{prompt}`: {error}")))
+    }
+
+    /// One model call whose answer must satisfy `schema`: the system prompt
+    /// `system` and the user prompt `user`, both rendered with `context`.
+    pub async fn ask(
+        &self,
+        system: &str,
+        user: &str,
+        context: &impl Serialize,
+        schema: Value,
+        seed: u64,
+        max_tokens: u32,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, AgentFailure> {
+        let messages = vec![
+            ChatMessage::system(self.render(system, context)?),
+            ChatMessage::user(self.render(user, context)?),
+        ];
+        let sampling = Sampling {
+            // Backends take 32-bit seeds; the low half of the task's seed.
+            seed: Some(seed as u32),
+            // Each task knows how long its answer can be; a lower configured limit would cut it.
+            max_tokens,
+            ..self.settings.sampling.clone()
+        };
+        let request = ChatRequest::new(messages).with_sampling(sampling).with_schema(schema);
+        let _slot = tokio::select! {
+            slot = self.slots.acquire() => slot.map_err(|_| AgentFailure::fatal("the model is shut down"))?,
+            _ = cancel.cancelled() => return Err(cancelled()),
+        };
+        let started = Instant::now();
+        let control = CallControl {
+            cancel: cancel.child_token(),
+            stream: None,
+        };
+        let stop = control.cancel.clone();
+        let call = self.llm.complete_json(request, control);
+        let answer = match tokio::time::timeout(self.settings.call_timeout, call).await {
+            Ok(answer) => answer.map_err(failure_of)?,
+            Err(_) => {
+                stop.cancel();
+                return Err(AgentFailure::new(
+                    FailureKind::Transient,
+                    format!(
+                        "the model call took longer than {} s",
+                        self.settings.call_timeout.as_secs()
+                    ),
+                ));
+            }
+        };
+        Ok(Answer {
+            value: answer.value,
+            usage: CallUsage {
+                prompt_tokens: u64::from(answer.usage.prompt_tokens),
+                cached_prompt_tokens: u64::from(answer.usage.cached_prompt_tokens),
+                completion_tokens: u64::from(answer.usage.completion_tokens),
+                ms: started.elapsed().as_millis() as u64,
+                attempts: answer.attempts,
+            },
+        })
+    }
+}
+
+fn cancelled() -> AgentFailure {
+    AgentFailure::new(FailureKind::Cancelled, "cancelled")
+}
+
+/// Model errors as agent failures: what the run does next depends on the kind.
+fn failure_of(error: LlmError) -> AgentFailure {
+    let kind = match error.kind() {
+        ErrorKind::Transient => FailureKind::Transient,
+        // This call cannot succeed, but the next one may: skip the task.
+        ErrorKind::InvalidOutput | ErrorKind::ContextTooLong => FailureKind::Task,
+        // The model or the server refuses everything (a missing model, a bad key): stop the run.
+        ErrorKind::Permanent => FailureKind::Fatal,
+        ErrorKind::Cancelled => FailureKind::Cancelled,
+    };
+    AgentFailure::new(kind, format!("model call failed: {error}"))
+}

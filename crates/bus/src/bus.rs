@@ -1,0 +1,155 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use hypatia_store::Store;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::payload::RunStatus;
+use crate::{AgentName, BusError, Envelope};
+
+/// A request in an agent's inbox, with where to send the reply.
+#[derive(Debug)]
+pub struct Delivery {
+    pub envelope: Envelope,
+    pub reply: oneshot::Sender<Envelope>,
+}
+
+/// The bus: journal, inboxes and the live stream. Cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    inboxes: Mutex<HashMap<AgentName, mpsc::Sender<Delivery>>>,
+    events: broadcast::Sender<Envelope>,
+    cancels: Mutex<HashMap<String, CancellationToken>>,
+}
+
+/// How many messages a subscriber may fall behind before it misses some.
+const STREAM_CAPACITY: usize = 4096;
+
+impl Bus {
+    pub fn new(store: Store) -> Bus {
+        let (events, _) = broadcast::channel(STREAM_CAPACITY);
+        Bus {
+            inner: Arc::new(Inner {
+                store,
+                inboxes: Mutex::new(HashMap::new()),
+                events,
+                cancels: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Gives `name` a bounded inbox; the agent reads requests from the receiver.
+    pub fn register(&self, name: AgentName, capacity: usize) -> mpsc::Receiver<Delivery> {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        self.inboxes().insert(name, sender);
+        receiver
+    }
+
+    /// Closes `name`'s inbox: the agent finishes what it holds and stops.
+    pub fn unregister(&self, name: AgentName) {
+        self.inboxes().remove(&name);
+    }
+
+    /// The live stream of journaled messages. Never slows the agents: a
+    /// subscriber that falls behind gets `Lagged` and can re-read the journal.
+    pub fn subscribe(&self) -> broadcast::Receiver<Envelope> {
+        self.inner.events.subscribe()
+    }
+
+    /// Creates the run with its first message.
+    pub async fn start_run(&self, question: &str, mut first: Envelope) -> Result<Envelope, BusError> {
+        first.seq = self.inner.store.create_run(question, &first.to_entry()?).await?;
+        self.publish(&first);
+        Ok(first)
+    }
+
+    /// Journals a message, then shows it to subscribers.
+    pub async fn journal(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
+        envelope.seq = self.inner.store.append_message(&envelope.to_entry()?).await?;
+        self.publish(&envelope);
+        Ok(envelope)
+    }
+
+    /// Journals the message that ends a run together with the run's status.
+    pub async fn finish_run(&self, mut last: Envelope, status: RunStatus, detail: &str) -> Result<Envelope, BusError> {
+        let entry = last.to_entry()?;
+        last.seq = self
+            .inner
+            .store
+            .append_message_with_status(&entry, status.as_str(), Some(detail))
+            .await?;
+        self.publish(&last);
+        Ok(last)
+    }
+
+    /// Sends a request and waits for the reply. The request is journaled
+    /// first unless it already is (a request re-sent after a resume); the
+    /// reply arrives journaled by the agent that made it.
+    pub async fn request(&self, envelope: Envelope, already_journaled: bool) -> Result<Envelope, BusError> {
+        let envelope = if already_journaled {
+            self.publish(&envelope);
+            envelope
+        } else {
+            self.journal(envelope).await?
+        };
+        let recipient = envelope.recipient;
+        let id = envelope.id.clone();
+        let inbox = self
+            .inboxes()
+            .get(&recipient)
+            .cloned()
+            .ok_or_else(|| BusError::NoSuchAgent(recipient.to_string()))?;
+        let (reply, answer) = oneshot::channel();
+        let stopped = || BusError::AgentStopped {
+            agent: recipient.to_string(),
+            id: id.clone(),
+        };
+        inbox.send(Delivery { envelope, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())
+    }
+
+    /// The token that cancels every request of a run in progress.
+    pub fn run_token(&self, run_id: &str) -> CancellationToken {
+        let mut cancels = self
+            .inner
+            .cancels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cancels.entry(run_id.to_owned()).or_default().clone()
+    }
+
+    /// Cancels a run's requests in progress; the next `run_token` for it is a fresh one.
+    pub fn cancel_run(&self, run_id: &str) {
+        let mut cancels = self
+            .inner
+            .cancels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(token) = cancels.remove(run_id) {
+            token.cancel();
+        }
+    }
+
+    fn publish(&self, envelope: &Envelope) {
+        // No subscribers is fine: the journal has it.
+        let _ = self.inner.events.send(envelope.clone());
+    }
+
+    fn inboxes(&self) -> std::sync::MutexGuard<'_, HashMap<AgentName, mpsc::Sender<Delivery>>> {
+        // The map is only ever inserted into or removed from; a poisoned lock still holds a valid map.
+        self.inner
+            .inboxes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,312 @@
+//! What agents say to each other: one typed payload per message kind, and
+//! the research objects they carry.
+
+use hypatia_core::{PaperId, PassageId};
+use serde::{Deserialize, Serialize};
+
+use crate::AgentFailure;
+
+/// Everything the user chose for a run: enough to run it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub question: String,
+    /// Hypotheses composed in the first round.
+    pub hypotheses: u32,
+    /// Rounds of review and tournament; every round after the first revises the leaders.
+    pub rounds: u32,
+    /// Hypotheses revised (and carried into the next tournament) per round.
+    pub leaders: u32,
+    pub seed: u64,
+    /// Passages kept in the evidence set.
+    pub evidence_limit: u32,
+    pub budget: Budget,
+    /// What answered: the backend's description (never a key).
+    pub model: String,
+}
+
+/// Limits on a run. `None` is no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    pub model_calls: Option<u64>,
+    pub tokens: Option<u64>,
+    pub minutes: Option<f64>,
+}
+
+/// What one model call cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallUsage {
+    pub prompt_tokens: u64,
+    pub cached_prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Wall time of the call, re-asks included.
+    pub ms: u64,
+    /// 1 when the first answer was valid; more when it had to be asked again.
+    pub attempts: u32,
+}
+
+impl CallUsage {
+    pub fn tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubQuestion {
+    pub question: String,
+    pub queries: Vec<String>,
+}
+
+/// The planner's reading of the question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub sub_questions: Vec<SubQuestion>,
+    /// What the retriever searches: the question itself first, then the sub-questions' queries.
+    pub queries: Vec<String>,
+    /// Set when the model's plan could not be used and the question alone was searched.
+    pub fallback: Option<String>,
+}
+
+/// A passage the agents may cite: its id, where it is from, and its text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidencePassage {
+    pub passage_id: PassageId,
+    pub paper_id: PaperId,
+    pub title: String,
+    pub year: Option<i32>,
+    pub text: String,
+    /// Reciprocal-rank-fusion score over the plan's queries.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedQuery {
+    pub query: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hypothesis {
+    /// `h3` for the third composed in round 1; `h3.2` for its revision in round 2.
+    pub id: String,
+    pub round: u32,
+    /// The hypothesis this one revises.
+    pub parent: Option<String>,
+    pub statement: String,
+    pub rationale: String,
+    pub prediction: String,
+    pub experiment: String,
+    /// Passages it rests on: always a subset of the evidence it was given.
+    pub citations: Vec<PassageId>,
+}
+
+/// Review scores, each from 1 (poor) to 5 (excellent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scores {
+    pub grounding: u8,
+    pub novelty: u8,
+    pub testability: u8,
+    pub significance: u8,
+}
+
+impl Scores {
+    pub fn mean(&self) -> f64 {
+        f64::from(
+            u16::from(self.grounding)
+                + u16::from(self.novelty)
+                + u16::from(self.testability)
+                + u16::from(self.significance),
+        ) / 4.0
+    }
+}
+
+/// One cited passage as the reviewer found it in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CitationCheck {
+    pub passage_id: PassageId,
+    pub exists: bool,
+    /// Share of the claim's content words that occur in the passage.
+    pub overlap: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosePaper {
+    pub paper_id: PaperId,
+    pub title: String,
+    pub year: Option<i32>,
+    /// Share of the hypothesis's content words found in the paper's title and abstract.
+    pub similarity: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoveltyFinding {
+    /// The closest papers in the index, closest first.
+    pub closest: Vec<ClosePaper>,
+    /// Set when the hypothesis nearly restates a paper.
+    pub restates: Option<ClosePaper>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    pub hypothesis_id: String,
+    pub scores: Scores,
+    pub critique: String,
+    pub citations: Vec<CitationCheck>,
+    pub novelty: NoveltyFinding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    First,
+    Second,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Completed,
+    BudgetExhausted,
+    Failed,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Completed => "completed",
+            RunStatus::BudgetExhausted => "budget_exhausted",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Every message kind. The journal stores `kind` next to the payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    /// User → planner: the first message of a run.
+    RunStarted {
+        settings: RunSettings,
+    },
+    /// User → planner: a process began (or resumed) working on the run.
+    SessionStarted {
+        resumed: bool,
+    },
+    PlanRequest {
+        question: String,
+        seed: u64,
+    },
+    PlanReady {
+        plan: Plan,
+        usage: CallUsage,
+    },
+    RetrieveRequest {
+        queries: Vec<String>,
+        limit: u32,
+    },
+    EvidenceReady {
+        evidence: Vec<EvidencePassage>,
+        skipped: Vec<SkippedQuery>,
+    },
+    /// Planner → hypothesis: compose `hypothesis_id` from the evidence, around the inspiration pair.
+    GenerateRequest {
+        question: String,
+        hypothesis_id: String,
+        evidence: Vec<EvidencePassage>,
+        inspiration: Vec<PassageId>,
+        seed: u64,
+    },
+    /// Planner → hypothesis: revise `parent` in answer to the critiques, as `hypothesis_id`.
+    ReviseRequest {
+        question: String,
+        hypothesis_id: String,
+        round: u32,
+        parent: Hypothesis,
+        critiques: Vec<String>,
+        evidence: Vec<EvidencePassage>,
+        seed: u64,
+    },
+    HypothesisReady {
+        hypothesis: Hypothesis,
+        usage: CallUsage,
+    },
+    ReviewRequest {
+        question: String,
+        hypothesis: Hypothesis,
+        evidence: Vec<EvidencePassage>,
+        seed: u64,
+    },
+    ReviewReady {
+        review: Review,
+        usage: CallUsage,
+    },
+    /// Planner → reviewer: which of two hypotheses is better (asked in both orders).
+    JudgeRequest {
+        question: String,
+        round: u32,
+        first: Hypothesis,
+        second: Hypothesis,
+        seed: u64,
+    },
+    JudgeReady {
+        winner: Side,
+        reason: String,
+        usage: CallUsage,
+    },
+    /// Any agent's reply when it could not do what it was asked.
+    TaskFailed {
+        failure: AgentFailure,
+    },
+    /// Planner: a round's tournament is over; ratings after it, best first.
+    RoundFinished {
+        round: u32,
+        ratings: Vec<(String, f64)>,
+    },
+    /// User → planner: stop the run.
+    CancelRequested {
+        reason: String,
+    },
+    /// Planner: the run is over.
+    RunFinished {
+        status: RunStatus,
+        detail: String,
+    },
+}
+
+impl Payload {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::RunStarted { .. } => "run_started",
+            Payload::SessionStarted { .. } => "session_started",
+            Payload::PlanRequest { .. } => "plan_request",
+            Payload::PlanReady { .. } => "plan_ready",
+            Payload::RetrieveRequest { .. } => "retrieve_request",
+            Payload::EvidenceReady { .. } => "evidence_ready",
+            Payload::GenerateRequest { .. } => "generate_request",
+            Payload::ReviseRequest { .. } => "revise_request",
+            Payload::HypothesisReady { .. } => "hypothesis_ready",
+            Payload::ReviewRequest { .. } => "review_request",
+            Payload::ReviewReady { .. } => "review_ready",
+            Payload::JudgeRequest { .. } => "judge_request",
+            Payload::JudgeReady { .. } => "judge_ready",
+            Payload::TaskFailed { .. } => "task_failed",
+            Payload::RoundFinished { .. } => "round_finished",
+            Payload::CancelRequested { .. } => "cancel_requested",
+            Payload::RunFinished { .. } => "run_finished",
+        }
+    }
+
+    /// The model usage a reply reports, if it came from a model call.
+    pub fn usage(&self) -> Option<&CallUsage> {
+        match self {
+            Payload::PlanReady { usage, .. }
+            | Payload::HypothesisReady { usage, .. }
+            | Payload::ReviewReady { usage, .. }
+            | Payload::JudgeReady { usage, .. } => Some(usage),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! `hypatia review` and `hypatia resume`: the headless review job.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use hypatia_agentkit::{Thinker, ThinkerSettings};
+use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
+use hypatia_bus::{AgentHandle, Bus, spawn_agent};
+use hypatia_hypothesis::HypothesisAgent;
+use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
+use hypatia_planner::{PlannerAgent, RunOutcome};
+use hypatia_project::{IngestOptions, ModelConfig, ModelFlags, Project, ProjectError, find_project_root};
+use hypatia_retriever::Retriever;
+use hypatia_reviewer::Reviewer;
+
+use super::runs::{load_report, print_report};
+use crate::cli::{EngineArgs, ModelArgs, ResumeArgs, ReviewArgs};
+
+/// What `--pull-model` fetches: a small instruct model that runs on a laptop CPU.
+pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf";
+
+/// Model calls at once when the configuration does not say (`max_sequences`).
+const DEFAULT_PARALLEL_CALLS: usize = 4;
+
+pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow::Result<ExitCode> {
+    let question = args.question.split_whitespace().collect::<Vec<_>>().join(" ");
+    if question.is_empty() {
+        bail!("the question is empty");
+    }
+    let mut flags = model_flags(&args.model);
+    let config = super::model_config(explicit_project, &flags)?;
+    if config.backend.is_none() && !args.pull_model {
+        bail!(
+            "no model is configured, so the review cannot start. Any one of these works:\n  \
+             hypatia review … --pull-model            (downloads {DEFAULT_MODEL}, ~400 MB)\n  \
+             hypatia models pull {DEFAULT_MODEL}   then --model PATH or HYPATIA_MODEL=PATH\n  \
+             hypatia review … --model PATH            (any GGUF file you have)\n  \
+             hypatia review … --openai-base-url URL --openai-model NAME   (llama-server, vLLM, Ollama, OpenAI)"
+        );
+    }
+    let project = open_or_create(explicit_project).await?;
+    if !args.corpus.is_empty() {
+        ingest_corpus(&project, &args.corpus).await?;
+    }
+    let config = if args.pull_model && config.backend.is_none() {
+        let path = match super::models::pull_with_progress(DEFAULT_MODEL, &config.models_dir, None).await? {
+            PullOutcome::Downloaded { path, .. } | PullOutcome::AlreadyPresent { path, .. } => path,
+        };
+        eprintln!("model: {}", path.display());
+        flags.model = Some(path);
+        super::model_config(Some(project.root()), &flags)?
+    } else {
+        config
+    };
+    let built = build_llm(&config).await?;
+    let seed = args
+        .seed
+        .or(config.settings.generation.seed.map(u64::from))
+        .unwrap_or_else(|| hypatia_bus::now_ms() as u64);
+    let settings = RunSettings {
+        question: question.clone(),
+        hypotheses: args.hypotheses,
+        rounds: args.rounds,
+        leaders: args.leaders.min(args.hypotheses),
+        seed,
+        evidence_limit: args.evidence,
+        budget: Budget {
+            model_calls: args.budget_calls,
+            tokens: args.budget_tokens,
+            minutes: args.budget_minutes.filter(|m| *m > 0.0),
+        },
+        model: built.llm.describe(),
+    };
+    let project = Arc::new(project);
+    let run_id = hypatia_planner::new_run_id(&question);
+    let _lock = project.lock_run(&run_id)?;
+    let engine = Engine::start(project.clone(), built, &config, &args.engine);
+    hypatia_planner::start_run(&engine.bus, &run_id, settings).await?;
+    eprintln!("run {run_id}: {question}");
+    finish(engine, project, &run_id, args.json).await
+}
+
+pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow::Result<ExitCode> {
+    let project = super::open(explicit_project).await?;
+    let Some(run) = project.store().run(&args.run).await? else {
+        bail!(
+            "there is no run `{}` in this project (`hypatia runs list` shows them)",
+            args.run
+        );
+    };
+    if run.status != RunStatus::Running.as_str() {
+        bail!("run {} has ended ({}): there is nothing to resume", run.id, run.status);
+    }
+    let _lock = project.lock_run(&run.id).map_err(|error| match error {
+        ProjectError::RunBusy { .. } => anyhow::anyhow!("{error}; wait for it, or stop it first"),
+        other => other.into(),
+    })?;
+    let config = super::model_config(explicit_project, &model_flags(&args.model))?;
+    let built = build_llm(&config).await?;
+    let project = Arc::new(project);
+    let engine = Engine::start(project.clone(), built, &config, &args.engine);
+    eprintln!("resuming run {}: {}", run.id, run.question);
+    finish(engine, project, &run.id, args.json).await
+}
+
+/// Drives the run to its end (or Ctrl-C), stops the agents, and prints the result.
+async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let cancel = interrupt_on_ctrl_c();
+    let progress = super::progress::follow(&engine.bus, run_id);
+    let outcome = hypatia_planner::drive(&engine.bus, run_id, cancel).await;
+    progress.finish().await;
+    let bus = engine.bus.clone();
+    engine.stop().await;
+    let outcome = outcome?;
+    let report = load_report(&project, run_id).await?;
+    print_report(&report, json)?;
+    if let Ok(project) = Arc::try_unwrap(project) {
+        project.close().await;
+    }
+    drop(bus);
+    Ok(match outcome {
+        RunOutcome::Interrupted => {
+            eprintln!("interrupted: continue with `hypatia resume {run_id}`");
+            ExitCode::from(130)
+        }
+        RunOutcome::Finished { status, detail } => match status {
+            RunStatus::Completed => ExitCode::SUCCESS,
+            RunStatus::BudgetExhausted => {
+                eprintln!("stopped early: {detail}");
+                ExitCode::SUCCESS
+            }
+            _ => {
+                eprintln!("error: run {run_id} {}: {detail}", status.as_str());
+                ExitCode::FAILURE
+            }
+        },
+    })
+}
+
+/// The bus and the four agents, sharing one model.
+struct Engine {
+    bus: Bus,
+    agents: Vec<AgentHandle>,
+}
+
+impl Engine {
+    fn start(project: Arc<Project>, built: BuiltModel, config: &ModelConfig, args: &EngineArgs) -> Engine {
+        let parallel_calls = config
+            .settings
+            .model
+            .max_sequences
+            .map_or(DEFAULT_PARALLEL_CALLS, |n| n.max(1) as usize);
+        let thinker = Thinker::new(
+            built.llm,
+            built.prompts,
+            ThinkerSettings {
+                sampling: default_sampling(&config.settings.generation),
+                parallel_calls,
+                call_timeout: Duration::from_secs(args.call_timeout.max(1)),
+            },
+        );
+        let bus = Bus::new(project.store());
+        const INBOX: usize = 64;
+        let agents = vec![
+            spawn_agent(&bus, Arc::new(PlannerAgent::new(thinker.clone())), 1, INBOX),
+            spawn_agent(&bus, Arc::new(Retriever::new(project.clone())), 2, INBOX),
+            spawn_agent(
+                &bus,
+                Arc::new(HypothesisAgent::new(thinker.clone())),
+                parallel_calls * 2,
+                INBOX,
+            ),
+            spawn_agent(
+                &bus,
+                Arc::new(Reviewer::new(project, thinker)),
+                parallel_calls * 2,
+                INBOX,
+            ),
+        ];
+        Engine { bus, agents }
+    }
+
+    async fn stop(self) {
+        for agent in self.agents {
+            agent.shutdown(&self.bus).await;
+        }
+    }
+}
+
+async fn open_or_create(explicit: Option<&Path>) -> anyhow::Result<Project> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    match find_project_root(explicit, &cwd) {
+        Ok(root) => Ok(Project::open(&root).await?),
+        Err(ProjectError::NotFound { .. }) if explicit.is_none() => {
+            let project = Project::init(&cwd, None).await?;
+            eprintln!("created a Hypatia project in {}", project.root().display());
+            Ok(project)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Ingests every file before any model work; a file that cannot be read stops the review.
+async fn ingest_corpus(project: &Project, paths: &[PathBuf]) -> anyhow::Result<()> {
+    let files = Project::expand_paths(paths)?;
+    let bar = super::progress_bar(files.len() as u64);
+    for file in &files {
+        bar.set_message(format!("ingesting {}", file.display()));
+        let summary = project
+            .ingest_file(file, IngestOptions::default(), &|_| {})
+            .await
+            .map_err(|error| {
+                let message = error.to_string();
+                let shown = file.display().to_string();
+                if message.contains(&shown) {
+                    anyhow::anyhow!(message)
+                } else {
+                    anyhow::anyhow!("{shown}: {message}")
+                }
+            })?;
+        bar.suspend(|| {
+            eprintln!(
+                "{}: {} added, {} merged, {} unchanged",
+                file.display(),
+                summary.added,
+                summary.merged,
+                summary.unchanged
+            )
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn model_flags(model: &ModelArgs) -> ModelFlags {
+    ModelFlags {
+        model: model.model.clone(),
+        openai_base_url: model.openai_base_url.clone(),
+        openai_model: model.openai_model.clone(),
+    }
+}
+
+/// Ctrl-C interrupts the run cleanly (it can be resumed); a second one exits at once.
+fn interrupt_on_ctrl_c() -> tokio_util::sync::CancellationToken {
+    let token = tokio_util::sync::CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            trigger.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    token
+}

@@ -1,0 +1,175 @@
+//! `hypatia runs list|show`, and the report printed at the end of a review.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use hypatia_bus::Envelope;
+use hypatia_project::Project;
+use hypatia_runs::{RunRecord, RunReport};
+
+use crate::cli::RunsCommand;
+
+pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        RunsCommand::List { json } => {
+            let runs = project.store().list_runs().await?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let rows: Vec<serde_json::Value> = runs
+                    .iter()
+                    .map(|run| {
+                        let mut row = serde_json::to_value(run).unwrap_or_default();
+                        row["status"] = shown_status(&project, &run.id, &run.status).into();
+                        row
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &rows)?;
+                writeln!(out)?;
+            } else if runs.is_empty() {
+                writeln!(out, "No runs yet: start one with `hypatia review \"QUESTION\"`.")?;
+            } else {
+                for run in &runs {
+                    writeln!(
+                        out,
+                        "{}  {}  {:<16}  {}",
+                        run.id,
+                        utc_minutes(run.created_ms),
+                        shown_status(&project, &run.id, &run.status),
+                        run.question
+                    )?;
+                }
+            }
+        }
+        RunsCommand::Show { run, json } => {
+            if project.store().run(&run).await?.is_none() {
+                bail!("there is no run `{run}` in this project (`hypatia runs list` shows them)");
+            }
+            print_report(&load_report(&project, &run).await?, json)?;
+        }
+    }
+    project.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A run marked running that no process holds was interrupted (killed, or Ctrl-C).
+fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
+    if status == "running" && !project.run_is_active(run_id) {
+        "interrupted".to_owned()
+    } else {
+        status.to_owned()
+    }
+}
+
+/// A run's journal folded into its report.
+pub async fn load_report(project: &Project, run_id: &str) -> anyhow::Result<RunReport> {
+    let store = project.store();
+    let Some(run) = store.run(run_id).await? else {
+        bail!("there is no run `{run_id}` in this project");
+    };
+    let entries = store.run_messages(run_id, 0).await?;
+    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
+    let record = RunRecord::from_envelopes(run_id, &envelopes);
+    let status = shown_status(project, run_id, &run.status);
+    Ok(RunReport::new(&record, &run.question, &status, run.detail.as_deref()))
+}
+
+pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+        return Ok(out.flush()?);
+    }
+    writeln!(out, "Run {}: {}", report.run_id, report.status)?;
+    if let Some(detail) = &report.detail {
+        writeln!(out, "  {detail}")?;
+    }
+    writeln!(out, "Question: {}", report.question)?;
+    if report.hypotheses.is_empty() {
+        writeln!(out, "\nNo hypotheses.")?;
+    }
+    for hypothesis in &report.hypotheses {
+        writeln!(out)?;
+        let scores = hypothesis.scores.map_or("not reviewed".to_owned(), |s| {
+            format!(
+                "grounding {} · novelty {} · testability {} · significance {}",
+                s.grounding, s.novelty, s.testability, s.significance
+            )
+        });
+        let lineage = hypothesis
+            .parent
+            .as_ref()
+            .map_or(String::new(), |parent| format!(", revises {parent}"));
+        writeln!(
+            out,
+            "{}. [{}] rating {:.0} ({} won, {} lost{lineage})",
+            hypothesis.rank, hypothesis.id, hypothesis.rating, hypothesis.matches_won, hypothesis.matches_lost
+        )?;
+        writeln!(out, "   {}", hypothesis.statement)?;
+        writeln!(out, "   prediction: {}", hypothesis.prediction)?;
+        writeln!(out, "   experiment: {}", hypothesis.experiment)?;
+        writeln!(out, "   scores: {scores}")?;
+        if let Some(restated) = hypothesis.novelty.as_ref().and_then(|n| n.restates.as_ref()) {
+            writeln!(
+                out,
+                "   novelty: nearly restates \"{}\" ({})",
+                restated.title, restated.paper_id
+            )?;
+        }
+        for citation in &hypothesis.citations {
+            let year = citation.year.map_or(String::new(), |y| format!(" ({y})"));
+            writeln!(out, "   cites {}: {}{year}", citation.passage_id, citation.title)?;
+        }
+    }
+    let usage = &report.usage;
+    writeln!(
+        out,
+        "\n{} model calls, {} tokens ({} prompt, {} cached, {} completion), {:.1} s of work, {} messages",
+        usage.totals.model_calls,
+        usage.tokens,
+        usage.totals.prompt_tokens,
+        usage.totals.cached_prompt_tokens,
+        usage.totals.completion_tokens,
+        usage.elapsed_ms as f64 / 1000.0,
+        usage.messages
+    )?;
+    if !report.failures.is_empty() {
+        writeln!(out, "{} tasks skipped:", report.failures.len())?;
+        for failure in &report.failures {
+            writeln!(out, "  {} ({}): {}", failure.task, failure.agent, failure.message)?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+/// `YYYY-MM-DD HH:MM` UTC, without a date library.
+fn utc_minutes(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_minutes_formats_known_instants() {
+        assert_eq!(super::utc_minutes(0), "1970-01-01 00:00");
+        assert_eq!(super::utc_minutes(1_795_737_600_000 + 61_000), "2026-11-26 00:01");
+        assert_eq!(super::utc_minutes(951_782_400_000), "2000-02-29 00:00");
+    }
+}
