@@ -7,4 +7,5 @@ mod cli;
 mod consistency;
 mod formats;
 mod models;
+mod review;
 mod shared_data;

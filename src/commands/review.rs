@@ -8,13 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use hypatia_agentkit::{Thinker, ThinkerSettings};
 use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
-use hypatia_bus::{AgentHandle, Bus, spawn_agent};
-use hypatia_hypothesis::HypothesisAgent;
+use hypatia_bus::Bus;
 use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
-use hypatia_planner::{PlannerAgent, RunOutcome};
+use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, ModelConfig, ModelFlags, Project, ProjectError, find_project_root};
-use hypatia_retriever::Retriever;
-use hypatia_reviewer::Reviewer;
+use hypatia_session::Session;
 
 use super::runs::{load_report, print_report};
 use crate::cli::{EngineArgs, ModelArgs, ResumeArgs, ReviewArgs};
@@ -73,6 +71,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
             minutes: args.budget_minutes.filter(|m| *m > 0.0),
         },
         model: built.llm.describe(),
+        model_file: built.local.as_ref().map(|summary| summary.path.clone()),
     };
     let project = Arc::new(project);
     let run_id = hypatia_planner::new_run_id(&question);
@@ -98,7 +97,16 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
         ProjectError::RunBusy { .. } => anyhow::anyhow!("{error}; wait for it, or stop it first"),
         other => other.into(),
     })?;
-    let config = super::model_config(explicit_project, &model_flags(&args.model))?;
+    let mut flags = model_flags(&args.model);
+    let mut config = super::model_config(explicit_project, &flags)?;
+    if config.backend.is_none() {
+        // The model the run began with, unless another is given.
+        if let Some(file) = run_settings(&project, &run.id).await?.and_then(|s| s.model_file) {
+            eprintln!("model: {} (the run's own)", file.display());
+            flags.model = Some(file);
+            config = super::model_config(explicit_project, &flags)?;
+        }
+    }
     let built = build_llm(&config).await?;
     let project = Arc::new(project);
     let engine = Engine::start(project.clone(), built, &config, &args.engine);
@@ -140,10 +148,10 @@ async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool)
     })
 }
 
-/// The bus and the four agents, sharing one model.
+/// The session, with the model shared by its agents.
 struct Engine {
     bus: Bus,
-    agents: Vec<AgentHandle>,
+    session: Session,
 }
 
 impl Engine {
@@ -162,32 +170,26 @@ impl Engine {
                 call_timeout: Duration::from_secs(args.call_timeout.max(1)),
             },
         );
-        let bus = Bus::new(project.store());
-        const INBOX: usize = 64;
-        let agents = vec![
-            spawn_agent(&bus, Arc::new(PlannerAgent::new(thinker.clone())), 1, INBOX),
-            spawn_agent(&bus, Arc::new(Retriever::new(project.clone())), 2, INBOX),
-            spawn_agent(
-                &bus,
-                Arc::new(HypothesisAgent::new(thinker.clone())),
-                parallel_calls * 2,
-                INBOX,
-            ),
-            spawn_agent(
-                &bus,
-                Arc::new(Reviewer::new(project, thinker)),
-                parallel_calls * 2,
-                INBOX,
-            ),
-        ];
-        Engine { bus, agents }
+        let session = Session::start(project, thinker, parallel_calls);
+        Engine {
+            bus: session.bus().clone(),
+            session,
+        }
     }
 
     async fn stop(self) {
-        for agent in self.agents {
-            agent.shutdown(&self.bus).await;
-        }
+        self.session.stop().await;
     }
+}
+
+/// The settings a run was started with, from its first message.
+async fn run_settings(project: &Project, run_id: &str) -> anyhow::Result<Option<RunSettings>> {
+    let entries = project.store().run_messages(run_id, 0).await?;
+    let Some(first) = entries.first() else { return Ok(None) };
+    Ok(match hypatia_bus::Envelope::from_entry(first)?.payload {
+        hypatia_bus::Payload::RunStarted { settings } => Some(settings),
+        _ => None,
+    })
 }
 
 async fn open_or_create(explicit: Option<&Path>) -> anyhow::Result<Project> {

@@ -22,6 +22,9 @@ pub struct RunSettings {
     pub budget: Budget,
     /// What answered: the backend's description (never a key).
     pub model: String,
+    /// The GGUF file, for the in-process backend: `resume` uses it when no model is given.
+    #[serde(default)]
+    pub model_file: Option<std::path::PathBuf>,
 }
 
 /// Limits on a run. `None` is no limit.

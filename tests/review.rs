@@ -1,0 +1,316 @@
+//! `hypatia review` end to end: the real binary, the real tiny GGUF through
+//! llama.cpp, the real 249-paper corpus. The model's text is gibberish; what
+//! is tested is the mechanics: every stage runs, every citation resolves to
+//! a stored passage, ratings follow from the recorded matches, the journal
+//! replays to the printed state, and a killed run resumes to the same end.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use hypatia_bus::{Envelope, Payload};
+use hypatia_runs::{RunRecord, elo};
+use hypatia_store::Store;
+use serde_json::Value;
+
+use crate::support::{hypatia, model_lock, shared};
+
+const QUESTION: &str = "How can large language models generate scientific hypotheses?";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+/// Every journaled message of a run, read back through the bus's own decoder.
+fn journal(project: &Path, run_id: &str) -> Vec<Envelope> {
+    runtime().block_on(async {
+        let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("open store");
+        let entries = store.run_messages(run_id, 0).await.expect("read journal");
+        store.close().await;
+        entries.iter().map(|e| Envelope::from_entry(e).expect("decodable entry")).collect()
+    })
+}
+
+fn message_count(project: &Path) -> i64 {
+    runtime().block_on(async {
+        let Ok(store) = Store::open(&project.join(".hypatia/hypatia.db")).await else { return 0 };
+        let count = match store.list_runs().await {
+            Ok(runs) => runs.iter().map(|r| r.messages).sum(),
+            Err(_) => 0,
+        };
+        store.close().await;
+        count
+    })
+}
+
+/// The passages stored for each cited paper: citations must resolve to these.
+fn stored_passage_text(project: &Path, passage: &str) -> Option<String> {
+    let id: hypatia_core::PassageId = passage.parse().ok()?;
+    runtime().block_on(async {
+        let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("open store");
+        let passages = store.passages(&id.paper_id()).await.expect("passages");
+        store.close().await;
+        passages.into_iter().find(|p| p.id == id).map(|p| p.text)
+    })
+}
+
+fn review_args(model: &Path, seed: &str) -> Vec<String> {
+    [
+        "review", QUESTION, "--model", &model.to_string_lossy(), "--hypotheses", "3", "--rounds", "2",
+        "--leaders", "1", "--seed", seed, "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// One answer per prompt and seed, whatever else runs: one sequence at a time, no reused prefixes.
+fn deterministic(command: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    command
+        .env("HYPATIA_MAX_SEQUENCES", "1")
+        .env("HYPATIA_PREFIX_CACHE", "off")
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+}
+
+/// Checks that hold for any finished run: the report against its journal.
+fn check_run(project: &Path, report: &Value) {
+    let run_id = report["run_id"].as_str().expect("run_id");
+    let envelopes = journal(project, run_id);
+
+    // No message lost or duplicated: ids unique, every request answered exactly once.
+    let ids: BTreeSet<&str> = envelopes.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), envelopes.len(), "duplicate message ids");
+    let record = RunRecord::from_envelopes(run_id, &envelopes);
+    assert!(record.pending_requests().is_empty(), "unanswered requests in a finished run");
+    for reply in envelopes.iter().filter(|e| e.id.ends_with("/reply")) {
+        let parent = reply.parent_id.as_deref().expect("a reply has a parent");
+        assert!(ids.contains(parent), "reply {} to a request not in the journal", reply.id);
+    }
+
+    // Every stage ran.
+    let kinds: BTreeSet<&str> = envelopes.iter().map(Envelope::kind).collect();
+    for kind in [
+        "run_started", "session_started", "plan_request", "retrieve_request", "evidence_ready", "generate_request",
+        "hypothesis_ready", "review_request", "review_ready", "judge_request", "judge_ready", "revise_request",
+        "round_finished", "run_finished",
+    ] {
+        assert!(kinds.contains(kind), "no `{kind}` message in the journal: {kinds:?}");
+    }
+
+    // Every citation resolves to a stored passage, and the report quotes it exactly.
+    let hypotheses = report["hypotheses"].as_array().expect("hypotheses");
+    assert!(!hypotheses.is_empty());
+    let evidence: BTreeSet<String> = record
+        .evidence
+        .as_ref()
+        .expect("evidence")
+        .iter()
+        .map(|p| p.passage_id.to_string())
+        .collect();
+    for hypothesis in hypotheses {
+        let citations = hypothesis["citations"].as_array().expect("citations");
+        assert!(!citations.is_empty(), "{hypothesis}");
+        for citation in citations {
+            let passage = citation["passage_id"].as_str().expect("passage id");
+            assert!(evidence.contains(passage), "{passage} was not in the evidence the agents were given");
+            let stored = stored_passage_text(project, passage).unwrap_or_else(|| panic!("{passage} is not stored"));
+            assert_eq!(citation["text"].as_str(), Some(stored.as_str()));
+            assert!(citation["title"].as_str().is_some_and(|t| !t.is_empty()));
+        }
+    }
+
+    // Ratings are Elo over the journaled judgements, replayed here from scratch.
+    let mut games: Vec<(u32, String, String, String)> = Vec::new();
+    for reply in &envelopes {
+        if let Payload::JudgeReady { winner, .. } = &reply.payload {
+            let request = envelopes
+                .iter()
+                .find(|e| Some(&e.id) == reply.parent_id.as_ref())
+                .expect("judge request");
+            let Payload::JudgeRequest { round, first, second, .. } = &request.payload else { panic!("not a judge request") };
+            let (w, l) = match winner {
+                hypatia_bus::payload::Side::First => (&first.id, &second.id),
+                hypatia_bus::payload::Side::Second => (&second.id, &first.id),
+            };
+            games.push((*round, request.id.clone(), w.clone(), l.clone()));
+        }
+    }
+    games.sort();
+    let mut ratings: BTreeMap<String, f64> = BTreeMap::new();
+    for hypothesis in hypotheses {
+        ratings.insert(hypothesis["id"].as_str().expect("id").to_owned(), elo::INITIAL_RATING);
+    }
+    for (_, _, winner, loser) in &games {
+        elo::play(&mut ratings, winner, loser);
+    }
+    let mut previous = f64::INFINITY;
+    for hypothesis in hypotheses {
+        let id = hypothesis["id"].as_str().expect("id");
+        let rating = hypothesis["rating"].as_f64().expect("rating");
+        assert!((rating - ratings[id]).abs() < 0.051, "{id}: reported {rating}, replayed {}", ratings[id]);
+        assert!(rating <= previous + 1e-9, "hypotheses are not in rating order");
+        previous = rating;
+        let won = hypothesis["matches_won"].as_u64().expect("won");
+        assert_eq!(won as usize, games.iter().filter(|g| g.2 == id).count());
+    }
+    let total_won: u64 = hypotheses.iter().map(|h| h["matches_won"].as_u64().unwrap_or(0)).sum();
+    assert_eq!(total_won as usize, games.len());
+
+    // The journal replays to what was printed.
+    let shown = crate::support::hypatia()
+        .current_dir(project)
+        .args(["runs", "show", run_id, "--json"])
+        .output()
+        .expect("runs show");
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let shown: Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert_eq!(&shown, report, "`runs show` differs from the review's own report");
+}
+
+#[test]
+fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passages() {
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else { return };
+    let _model = model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // No project here yet: the review creates one and ingests the corpus first.
+    let output = hypatia()
+        .current_dir(dir.path())
+        .args(review_args(&model, "11"))
+        .arg("--corpus")
+        .arg(&corpus)
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("run review");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "review failed: {stderr}");
+    assert!(dir.path().join("hypatia.toml").is_file(), "no project was created");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object on stdout");
+    assert_eq!(report["status"], "completed", "{report}");
+    assert_eq!(report["question"], QUESTION);
+    let usage = &report["usage"];
+    assert!(usage["model_calls"].as_u64().expect("calls") >= 10, "{usage}");
+    assert!(usage["tokens"].as_u64().expect("tokens") > 0);
+    check_run(dir.path(), &report);
+
+    let list = hypatia().current_dir(dir.path()).args(["runs", "list", "--json"]).output().expect("list");
+    let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
+    assert_eq!(list[0]["id"], report["run_id"]);
+    assert_eq!(list[0]["status"], "completed");
+}
+
+#[test]
+fn without_a_model_the_review_stops_before_any_work_and_says_how_to_get_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = hypatia()
+        .current_dir(dir.path())
+        .args(["review", QUESTION, "--corpus"])
+        .arg(crate::support::data("library.bib"))
+        .output()
+        .expect("run review");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for hint in ["--pull-model", "hypatia models pull", "--model PATH", "--openai-base-url"] {
+        assert!(stderr.contains(hint), "the message does not mention {hint}: {stderr}");
+    }
+    assert!(!dir.path().join("hypatia.toml").exists(), "a project was created before the model check");
+}
+
+/// Starts `hypatia review` and kills it (SIGKILL) once `kill_after` messages are journaled.
+fn review_killed_after(project: &Path, model: &Path, kill_after: i64) -> String {
+    let mut command = StdCommand::new(env!("CARGO_BIN_EXE_hypatia"));
+    command
+        .current_dir(project)
+        .args(review_args(model, "5"))
+        .env("HYPATIA_CONFIG", "none")
+        .env("HYPATIA_MAX_SEQUENCES", "1")
+        .env("HYPATIA_PREFIX_CACHE", "off")
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .env_remove("HYPATIA_MODEL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let before = message_count(project);
+    let mut child = command.spawn().expect("start review");
+    let started = Instant::now();
+    while message_count(project) < before + kill_after {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the run ended ({status}) before {kill_after} messages");
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "the run stalled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let runs: Value = serde_json::from_slice(
+        &hypatia().current_dir(project).args(["runs", "list", "--json"]).output().expect("list").stdout,
+    )
+    .expect("JSON");
+    assert_eq!(runs[0]["status"], "interrupted", "{runs}");
+    runs[0]["id"].as_str().expect("id").to_owned()
+}
+
+/// What must be equal between two runs of the same question and seed.
+fn outcome(report: &Value) -> Value {
+    let hypotheses: Vec<Value> = report["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "id": h["id"], "statement": h["statement"], "rating": h["rating"], "scores": h["scores"],
+                "citations": h["citations"], "critique": h["critique"], "won": h["matches_won"],
+                "history": h["rating_history"], "parent": h["parent"],
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "status": report["status"], "detail": report["detail"], "hypotheses": hypotheses,
+        "plan": report["plan"], "failures": report["failures"], "calls": report["usage"]["model_calls"],
+        "completion_tokens": report["usage"]["completion_tokens"],
+    })
+}
+
+#[test]
+fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else { return };
+    let _model = model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path();
+    hypatia().arg("init").arg(project).assert().success();
+    hypatia().current_dir(project).arg("ingest").arg(&corpus).assert().success();
+
+    let output = deterministic(hypatia().current_dir(project).args(review_args(&model, "5")))
+        .output()
+        .expect("uninterrupted run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let uninterrupted: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    check_run(project, &uninterrupted);
+    let total = journal(project, uninterrupted["run_id"].as_str().expect("id")).len() as i64;
+
+    // Early (planning), in the middle (reviews and the first tournament), late (second round).
+    for kill_after in [3, total / 2, total - 4] {
+        let run_id = review_killed_after(project, &model, kill_after);
+        let resumed = deterministic(hypatia().current_dir(project).args(["resume", &run_id, "--json"]))
+            .output()
+            .expect("resume");
+        assert!(resumed.status.success(), "resume failed: {}", String::from_utf8_lossy(&resumed.stderr));
+        let resumed: Value = serde_json::from_slice(&resumed.stdout).expect("JSON");
+        check_run(project, &resumed);
+        assert_eq!(
+            outcome(&resumed),
+            outcome(&uninterrupted),
+            "killed after {kill_after} of {total} messages, the resumed run ended differently"
+        );
+        // The same messages as the uninterrupted run, plus one marker per extra session.
+        let ids = |run: &str| -> BTreeSet<String> {
+            journal(project, run).into_iter().map(|e| e.id).filter(|id| !id.starts_with("session.")).collect()
+        };
+        assert_eq!(ids(&run_id), ids(uninterrupted["run_id"].as_str().expect("id")));
+        // A finished run cannot be resumed again.
+        let again = hypatia().current_dir(project).args(["resume", &run_id]).output().expect("resume again");
+        assert!(!again.status.success());
+        assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to resume"));
+    }
+}
