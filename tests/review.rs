@@ -19,22 +19,32 @@ use crate::support::{hypatia, model_lock, shared};
 const QUESTION: &str = "How can large language models generate scientific hypotheses?";
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// Every journaled message of a run, read back through the bus's own decoder.
 fn journal(project: &Path, run_id: &str) -> Vec<Envelope> {
     runtime().block_on(async {
-        let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("open store");
+        let store = Store::open(&project.join(".hypatia/hypatia.db"))
+            .await
+            .expect("open store");
         let entries = store.run_messages(run_id, 0).await.expect("read journal");
         store.close().await;
-        entries.iter().map(|e| Envelope::from_entry(e).expect("decodable entry")).collect()
+        entries
+            .iter()
+            .map(|e| Envelope::from_entry(e).expect("decodable entry"))
+            .collect()
     })
 }
 
 fn message_count(project: &Path) -> i64 {
     runtime().block_on(async {
-        let Ok(store) = Store::open(&project.join(".hypatia/hypatia.db")).await else { return 0 };
+        let Ok(store) = Store::open(&project.join(".hypatia/hypatia.db")).await else {
+            return 0;
+        };
         let count = match store.list_runs().await {
             Ok(runs) => runs.iter().map(|r| r.messages).sum(),
             Err(_) => 0,
@@ -48,7 +58,9 @@ fn message_count(project: &Path) -> i64 {
 fn stored_passage_text(project: &Path, passage: &str) -> Option<String> {
     let id: hypatia_core::PassageId = passage.parse().ok()?;
     runtime().block_on(async {
-        let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("open store");
+        let store = Store::open(&project.join(".hypatia/hypatia.db"))
+            .await
+            .expect("open store");
         let passages = store.passages(&id.paper_id()).await.expect("passages");
         store.close().await;
         passages.into_iter().find(|p| p.id == id).map(|p| p.text)
@@ -57,8 +69,19 @@ fn stored_passage_text(project: &Path, passage: &str) -> Option<String> {
 
 fn review_args(model: &Path, seed: &str) -> Vec<String> {
     [
-        "review", QUESTION, "--model", &model.to_string_lossy(), "--hypotheses", "3", "--rounds", "2",
-        "--leaders", "1", "--seed", seed, "--json",
+        "review",
+        QUESTION,
+        "--model",
+        &model.to_string_lossy(),
+        "--hypotheses",
+        "3",
+        "--rounds",
+        "2",
+        "--leaders",
+        "1",
+        "--seed",
+        seed,
+        "--json",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -82,18 +105,36 @@ fn check_run(project: &Path, report: &Value) {
     let ids: BTreeSet<&str> = envelopes.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids.len(), envelopes.len(), "duplicate message ids");
     let record = RunRecord::from_envelopes(run_id, &envelopes);
-    assert!(record.pending_requests().is_empty(), "unanswered requests in a finished run");
+    assert!(
+        record.pending_requests().is_empty(),
+        "unanswered requests in a finished run"
+    );
     for reply in envelopes.iter().filter(|e| e.id.ends_with("/reply")) {
         let parent = reply.parent_id.as_deref().expect("a reply has a parent");
-        assert!(ids.contains(parent), "reply {} to a request not in the journal", reply.id);
+        assert!(
+            ids.contains(parent),
+            "reply {} to a request not in the journal",
+            reply.id
+        );
     }
 
     // Every stage ran.
     let kinds: BTreeSet<&str> = envelopes.iter().map(Envelope::kind).collect();
     for kind in [
-        "run_started", "session_started", "plan_request", "retrieve_request", "evidence_ready", "generate_request",
-        "hypothesis_ready", "review_request", "review_ready", "judge_request", "judge_ready", "revise_request",
-        "round_finished", "run_finished",
+        "run_started",
+        "session_started",
+        "plan_request",
+        "retrieve_request",
+        "evidence_ready",
+        "generate_request",
+        "hypothesis_ready",
+        "review_request",
+        "review_ready",
+        "judge_request",
+        "judge_ready",
+        "revise_request",
+        "round_finished",
+        "run_finished",
     ] {
         assert!(kinds.contains(kind), "no `{kind}` message in the journal: {kinds:?}");
     }
@@ -113,7 +154,10 @@ fn check_run(project: &Path, report: &Value) {
         assert!(!citations.is_empty(), "{hypothesis}");
         for citation in citations {
             let passage = citation["passage_id"].as_str().expect("passage id");
-            assert!(evidence.contains(passage), "{passage} was not in the evidence the agents were given");
+            assert!(
+                evidence.contains(passage),
+                "{passage} was not in the evidence the agents were given"
+            );
             let stored = stored_passage_text(project, passage).unwrap_or_else(|| panic!("{passage} is not stored"));
             assert_eq!(citation["text"].as_str(), Some(stored.as_str()));
             assert!(citation["title"].as_str().is_some_and(|t| !t.is_empty()));
@@ -128,7 +172,12 @@ fn check_run(project: &Path, report: &Value) {
                 .iter()
                 .find(|e| Some(&e.id) == reply.parent_id.as_ref())
                 .expect("judge request");
-            let Payload::JudgeRequest { round, first, second, .. } = &request.payload else { panic!("not a judge request") };
+            let Payload::JudgeRequest {
+                round, first, second, ..
+            } = &request.payload
+            else {
+                panic!("not a judge request")
+            };
             let (w, l) = match winner {
                 hypatia_bus::payload::Side::First => (&first.id, &second.id),
                 hypatia_bus::payload::Side::Second => (&second.id, &first.id),
@@ -148,7 +197,11 @@ fn check_run(project: &Path, report: &Value) {
     for hypothesis in hypotheses {
         let id = hypothesis["id"].as_str().expect("id");
         let rating = hypothesis["rating"].as_f64().expect("rating");
-        assert!((rating - ratings[id]).abs() < 0.051, "{id}: reported {rating}, replayed {}", ratings[id]);
+        assert!(
+            (rating - ratings[id]).abs() < 0.051,
+            "{id}: reported {rating}, replayed {}",
+            ratings[id]
+        );
         assert!(rating <= previous + 1e-9, "hypotheses are not in rating order");
         previous = rating;
         let won = hypothesis["matches_won"].as_u64().expect("won");
@@ -170,7 +223,9 @@ fn check_run(project: &Path, report: &Value) {
 
 #[test]
 fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passages() {
-    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else { return };
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
     let _model = model_lock();
     let model = hypatia_testkit::tiny_model();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -194,7 +249,11 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
     assert!(usage["tokens"].as_u64().expect("tokens") > 0);
     check_run(dir.path(), &report);
 
-    let list = hypatia().current_dir(dir.path()).args(["runs", "list", "--json"]).output().expect("list");
+    let list = hypatia()
+        .current_dir(dir.path())
+        .args(["runs", "list", "--json"])
+        .output()
+        .expect("list");
     let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
     assert_eq!(list[0]["id"], report["run_id"]);
     assert_eq!(list[0]["status"], "completed");
@@ -211,10 +270,18 @@ fn without_a_model_the_review_stops_before_any_work_and_says_how_to_get_one() {
         .expect("run review");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for hint in ["--pull-model", "hypatia models pull", "--model PATH", "--openai-base-url"] {
+    for hint in [
+        "--pull-model",
+        "hypatia models pull",
+        "--model PATH",
+        "--openai-base-url",
+    ] {
         assert!(stderr.contains(hint), "the message does not mention {hint}: {stderr}");
     }
-    assert!(!dir.path().join("hypatia.toml").exists(), "a project was created before the model check");
+    assert!(
+        !dir.path().join("hypatia.toml").exists(),
+        "a project was created before the model check"
+    );
 }
 
 /// Starts `hypatia review` and kills it (SIGKILL) once `kill_after` messages are journaled.
@@ -243,7 +310,12 @@ fn review_killed_after(project: &Path, model: &Path, kill_after: i64) -> String 
     child.kill().expect("kill -9");
     child.wait().expect("reap");
     let runs: Value = serde_json::from_slice(
-        &hypatia().current_dir(project).args(["runs", "list", "--json"]).output().expect("list").stdout,
+        &hypatia()
+            .current_dir(project)
+            .args(["runs", "list", "--json"])
+            .output()
+            .expect("list")
+            .stdout,
     )
     .expect("JSON");
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
@@ -273,13 +345,20 @@ fn outcome(report: &Value) -> Value {
 
 #[test]
 fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
-    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else { return };
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
     let _model = model_lock();
     let model = hypatia_testkit::tiny_model();
     let dir = tempfile::tempdir().expect("tempdir");
     let project = dir.path();
     hypatia().arg("init").arg(project).assert().success();
-    hypatia().current_dir(project).arg("ingest").arg(&corpus).assert().success();
+    hypatia()
+        .current_dir(project)
+        .arg("ingest")
+        .arg(&corpus)
+        .assert()
+        .success();
 
     let output = deterministic(hypatia().current_dir(project).args(review_args(&model, "5")))
         .output()
@@ -295,7 +374,11 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
         let resumed = deterministic(hypatia().current_dir(project).args(["resume", &run_id, "--json"]))
             .output()
             .expect("resume");
-        assert!(resumed.status.success(), "resume failed: {}", String::from_utf8_lossy(&resumed.stderr));
+        assert!(
+            resumed.status.success(),
+            "resume failed: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
         let resumed: Value = serde_json::from_slice(&resumed.stdout).expect("JSON");
         check_run(project, &resumed);
         assert_eq!(
@@ -305,11 +388,19 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
         );
         // The same messages as the uninterrupted run, plus one marker per extra session.
         let ids = |run: &str| -> BTreeSet<String> {
-            journal(project, run).into_iter().map(|e| e.id).filter(|id| !id.starts_with("session.")).collect()
+            journal(project, run)
+                .into_iter()
+                .map(|e| e.id)
+                .filter(|id| !id.starts_with("session."))
+                .collect()
         };
         assert_eq!(ids(&run_id), ids(uninterrupted["run_id"].as_str().expect("id")));
         // A finished run cannot be resumed again.
-        let again = hypatia().current_dir(project).args(["resume", &run_id]).output().expect("resume again");
+        let again = hypatia()
+            .current_dir(project)
+            .args(["resume", &run_id])
+            .output()
+            .expect("resume again");
         assert!(!again.status.success());
         assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to resume"));
     }

@@ -8,4 +8,5 @@ mod consistency;
 mod formats;
 mod models;
 mod review;
+mod review_faults;
 mod shared_data;

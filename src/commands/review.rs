@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hypatia_agentkit::{Thinker, ThinkerSettings};
-use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
 use hypatia_bus::Bus;
+use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
 use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, ModelConfig, ModelFlags, Project, ProjectError, find_project_root};

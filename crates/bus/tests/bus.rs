@@ -139,20 +139,32 @@ async fn a_request_is_journaled_before_the_agent_sees_it_and_its_reply_after() {
     assert_eq!(seen.len(), 1, "the agent handled the request exactly once");
     let (delivered, journal_then) = &seen[0];
     // What the agent was handed is what the journal holds, seq included.
-    assert!(delivered.seq > first.seq, "the delivered request carries its journal seq: {delivered:?}");
+    assert!(
+        delivered.seq > first.seq,
+        "the delivered request carries its journal seq: {delivered:?}"
+    );
     let journaled: Vec<Envelope> = journal_then
         .iter()
         .map(|entry| Envelope::from_entry(entry).expect("readable"))
         .collect();
     assert_eq!(ids(&journaled), ["session", "task-1"], "journal when the agent ran");
-    assert_eq!(&journaled[1], delivered, "the request was journaled as delivered, before delivery");
+    assert_eq!(
+        &journaled[1], delivered,
+        "the request was journaled as delivered, before delivery"
+    );
 
     // The reply: from the agent, back to the requester, named after the request, journaled.
     assert_eq!(reply.id, "task-1/reply");
     assert_eq!(reply.parent_id.as_deref(), Some("task-1"));
-    assert_eq!((reply.sender, reply.recipient), (AgentName::Retriever, AgentName::Planner));
+    assert_eq!(
+        (reply.sender, reply.recipient),
+        (AgentName::Retriever, AgentName::Planner)
+    );
     assert_eq!(reply.payload, evidence());
-    assert!(reply.seq > delivered.seq, "the reply is journaled after the request: {reply:?}");
+    assert!(
+        reply.seq > delivered.seq,
+        "the reply is journaled after the request: {reply:?}"
+    );
     let now = journal(&bus, "run-1").await;
     assert_eq!(ids(&now), ["session", "task-1", "task-1/reply"]);
     assert_eq!(now[2], reply, "the requester gets exactly what was journaled");
@@ -191,7 +203,10 @@ async fn a_subscriber_sees_every_journaled_message_in_journal_order() {
     for _ in 0..journaled.len() {
         streamed.push(within("the stream", stream.recv()).await.expect("no lag at this size"));
     }
-    assert_eq!(streamed, journaled, "the stream is the journal, message for message, in order");
+    assert_eq!(
+        streamed, journaled,
+        "the stream is the journal, message for message, in order"
+    );
     assert!(
         matches!(stream.try_recv(), Err(broadcast::error::TryRecvError::Empty)),
         "nothing is streamed that was not journaled"
@@ -233,7 +248,11 @@ async fn concurrent_requests_reach_a_subscriber_once_each() {
     while let Ok(envelope) = stream.try_recv() {
         streamed.push(envelope);
     }
-    assert_eq!(streamed.len(), journaled.len(), "one stream message per journaled message");
+    assert_eq!(
+        streamed.len(),
+        journaled.len(),
+        "one stream message per journaled message"
+    );
     let streamed_ids: HashSet<&str> = streamed.iter().map(|envelope| envelope.id.as_str()).collect();
     let journaled_ids: HashSet<&str> = journaled.iter().map(|envelope| envelope.id.as_str()).collect();
     assert_eq!(streamed_ids, journaled_ids);
@@ -273,10 +292,19 @@ async fn a_subscriber_that_never_reads_does_not_block_the_agents() {
     start(&bus, "run-1").await;
     let agent = spawn_agent(&bus, Arc::new(Echo), 4, 64);
     const REQUESTS: usize = 10_000;
-    within("10,000 requests with an idle subscriber", flood(&bus, "run-1", 8, REQUESTS)).await;
+    within(
+        "10,000 requests with an idle subscriber",
+        flood(&bus, "run-1", 8, REQUESTS),
+    )
+    .await;
     let total = 1 + 2 * REQUESTS;
     assert_eq!(
-        bus.store().run("run-1").await.expect("the run").expect("exists").messages,
+        bus.store()
+            .run("run-1")
+            .await
+            .expect("the run")
+            .expect("exists")
+            .messages,
         total as i64
     );
 
@@ -295,7 +323,10 @@ async fn a_subscriber_that_never_reads_does_not_block_the_agents() {
     let mut seqs: Vec<i64> = rest.iter().map(|envelope| envelope.seq).collect();
     seqs.sort_unstable();
     let journaled = journal(&bus, "run-1").await;
-    let newest: Vec<i64> = journaled[total - rest.len()..].iter().map(|envelope| envelope.seq).collect();
+    let newest: Vec<i64> = journaled[total - rest.len()..]
+        .iter()
+        .map(|envelope| envelope.seq)
+        .collect();
     assert_eq!(seqs, newest, "what it still gets is the newest of the journal");
     within("shutdown", agent.shutdown(&bus)).await;
 }
@@ -325,13 +356,24 @@ async fn a_panicking_agent_gives_a_journaled_fatal_failure_not_a_hang() {
     });
     let agent = spawn_agent(&bus, crasher.clone(), 1, 8);
 
-    let reply = within("a request to a panicking agent", bus.request(retrieve("run-1", "task-1"), false))
-        .await
-        .expect("a failure reply, not a bus error");
+    let reply = within(
+        "a request to a panicking agent",
+        bus.request(retrieve("run-1", "task-1"), false),
+    )
+    .await
+    .expect("a failure reply, not a bus error");
     let failed = failure(&reply);
     assert_eq!(failed.kind, FailureKind::Fatal);
-    assert!(failed.message.contains("retriever"), "names the agent: {}", failed.message);
-    assert!(failed.message.contains("task-1"), "names the message: {}", failed.message);
+    assert!(
+        failed.message.contains("retriever"),
+        "names the agent: {}",
+        failed.message
+    );
+    assert!(
+        failed.message.contains("task-1"),
+        "names the message: {}",
+        failed.message
+    );
     assert_eq!(reply.parent_id.as_deref(), Some("task-1"));
     assert!(reply.seq > 0, "the failure is journaled");
     let journaled = journal(&bus, "run-1").await;
@@ -384,7 +426,10 @@ async fn a_transient_failure_is_retried_and_only_the_success_is_journaled() {
         .expect("a reply");
     assert_eq!(reply.payload, evidence(), "third time lucky");
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 3, "two failures, then the success");
-    assert_eq!(ids(&journal(&bus, "run-1").await), ["session", "task-1", "task-1/reply"]);
+    assert_eq!(
+        ids(&journal(&bus, "run-1").await),
+        ["session", "task-1", "task-1/reply"]
+    );
     within("shutdown", agent.shutdown(&bus)).await;
 }
 
@@ -406,7 +451,11 @@ async fn transient_failures_give_up_after_three_attempts() {
     assert!(failed.message.contains("after 3 attempts"), "{}", failed.message);
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 3);
     let journaled = journal(&bus, "run-1").await;
-    assert_eq!(journaled.last(), Some(&reply), "the last failure is the journaled reply");
+    assert_eq!(
+        journaled.last(),
+        Some(&reply),
+        "the last failure is the journaled reply"
+    );
     within("shutdown", agent.shutdown(&bus)).await;
 }
 
@@ -503,11 +552,17 @@ async fn a_cancelled_request_is_answered_but_not_journaled() {
     assert!(!second.is_finished(), "cancelling run-1 must not cancel run-2");
 
     // The run goes on with a fresh token after a cancel.
-    let later = within("a request after the cancel", bus.request(retrieve("run-1", "task-3"), false))
-        .await
-        .expect("a reply");
+    let later = within(
+        "a request after the cancel",
+        bus.request(retrieve("run-1", "task-3"), false),
+    )
+    .await
+    .expect("a reply");
     assert_eq!(later.payload, evidence());
-    assert_eq!(ids(&journal(&bus, "run-1").await), ["session", "task-1", "task-3", "task-3/reply"]);
+    assert_eq!(
+        ids(&journal(&bus, "run-1").await),
+        ["session", "task-1", "task-3", "task-3/reply"]
+    );
 
     bus.cancel_run("run-2");
     let reply = within("the second cancelled request", second)
@@ -524,7 +579,6 @@ async fn requesting_an_agent_that_is_not_running_is_an_error() {
     let (_dir, bus) = open_bus().await;
     start(&bus, "run-1").await;
     let result = within("a request to nobody", bus.request(retrieve("run-1", "task-1"), false)).await;
-    eprintln!("PROBE journal after NoSuchAgent: {:?}", ids(&journal(&bus, "run-1").await));
     assert!(
         matches!(&result, Err(BusError::NoSuchAgent(name)) if name == "retriever"),
         "{result:?}"
@@ -569,7 +623,11 @@ async fn after_shutdown_requests_fail_instead_of_hanging() {
         }
     }
 
-    let after = within("a request after shutdown", bus.request(retrieve("run-1", "task-3"), false)).await;
+    let after = within(
+        "a request after shutdown",
+        bus.request(retrieve("run-1", "task-3"), false),
+    )
+    .await;
     assert!(
         matches!(after, Err(BusError::AgentStopped { .. } | BusError::NoSuchAgent(_))),
         "{after:?}"
@@ -614,7 +672,11 @@ async fn an_agent_handles_up_to_its_concurrency_at_once() {
     });
     let agent = spawn_agent(&bus, counter.clone(), 3, 64);
     within("16 requests", flood(&bus, "run-1", 16, 16)).await;
-    assert_eq!(counter.most.load(Ordering::SeqCst), 3, "at most (and, here, exactly) 3 at once");
+    assert_eq!(
+        counter.most.load(Ordering::SeqCst),
+        3,
+        "at most (and, here, exactly) 3 at once"
+    );
     within("shutdown", agent.shutdown(&bus)).await;
 }
 
@@ -625,20 +687,34 @@ async fn a_journal_entry_whose_kind_does_not_match_its_payload_is_refused() {
     // Written behind the bus's back, as a corrupt or foreign journal would be.
     let mut entry = retrieve("run-7", "task-1").to_entry().expect("encodable");
     entry.kind = "evidence_ready".into();
-    let seq = bus.store().append_message(&entry).await.expect("the store does not read payloads");
+    let seq = bus
+        .store()
+        .append_message(&entry)
+        .await
+        .expect("the store does not read payloads");
 
     let stored = bus.store().run_messages("run-7", 0).await.expect("reading the journal");
     assert_eq!(stored.len(), 2);
     let error = Envelope::from_entry(&stored[1]).expect_err("a mismatched kind must be refused");
     match &error {
-        BusError::BadJournalEntry { run_id, seq: at, detail } => {
+        BusError::BadJournalEntry {
+            run_id,
+            seq: at,
+            detail,
+        } => {
             assert_eq!((run_id.as_str(), *at), ("run-7", seq));
-            assert!(detail.contains("evidence_ready") && detail.contains("retrieve_request"), "{detail}");
+            assert!(
+                detail.contains("evidence_ready") && detail.contains("retrieve_request"),
+                "{detail}"
+            );
         }
         other => panic!("expected BadJournalEntry, got {other:?}"),
     }
     let shown = error.to_string();
-    assert!(shown.contains("run-7") && shown.contains(&format!("message {seq}")), "{shown}");
+    assert!(
+        shown.contains("run-7") && shown.contains(&format!("message {seq}")),
+        "{shown}"
+    );
 
     // The same entry with its kind intact reads back; so the refusal was the kind.
     let mut fixed = stored[1].clone();
@@ -683,7 +759,9 @@ async fn a_message_id_is_journaled_once_per_run() {
         matches!(&again, Err(BusError::Store(StoreError::Duplicate { run_id, id })) if run_id == "run-1" && id == "note"),
         "{again:?}"
     );
-    bus.journal(note("run-2")).await.expect("the same id in another run is fine");
+    bus.journal(note("run-2"))
+        .await
+        .expect("the same id in another run is fine");
 
     // A duplicate request is refused before delivery: the agent never sees it.
     let flaky = Arc::new(Flaky {
@@ -701,7 +779,10 @@ async fn a_message_id_is_journaled_once_per_run() {
         "{duplicate:?}"
     );
     assert_eq!(flaky.calls.load(Ordering::SeqCst), 1, "the duplicate was not delivered");
-    assert_eq!(ids(&journal(&bus, "run-1").await), ["session", "note", "task-1", "task-1/reply"]);
+    assert_eq!(
+        ids(&journal(&bus, "run-1").await),
+        ["session", "note", "task-1", "task-1/reply"]
+    );
 
     // A second run with an id already used is refused whole.
     let restart = bus
@@ -733,7 +814,10 @@ async fn a_request_resent_after_a_resume_is_not_journaled_twice() {
         .await
         .expect("a reply");
     assert_eq!(reply.parent_id.as_deref(), Some("task-1"));
-    assert_eq!(ids(&journal(&bus, "run-1").await), ["session", "task-1", "task-1/reply"]);
+    assert_eq!(
+        ids(&journal(&bus, "run-1").await),
+        ["session", "task-1", "task-1/reply"]
+    );
     // The stream shows the re-sent request (it is live again) and its reply.
     assert_eq!(stream.try_recv().expect("the request"), request);
     assert_eq!(stream.try_recv().expect("the reply"), reply);
