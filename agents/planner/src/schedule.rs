@@ -426,3 +426,177 @@ mod tests {
         assert_eq!(ids, ["h1", "h2", "h10"]);
     }
 }
+
+#[cfg(test)]
+mod scheduling {
+    use hypatia_bus::payload::{Budget, CallUsage, Hypothesis, Plan, Side};
+    use hypatia_core::PaperId;
+
+    use super::*;
+
+    fn settings() -> RunSettings {
+        RunSettings {
+            question: "q".into(),
+            hypotheses: 3,
+            rounds: 2,
+            leaders: 1,
+            seed: 1,
+            evidence_limit: 4,
+            budget: Budget::default(),
+            model: "m".into(),
+            model_file: None,
+        }
+    }
+
+    /// Answers every ready task the way a well-behaved agent would.
+    fn answer(record: &mut RunRecord, node: &TaskNode) {
+        record.apply(&node.request);
+        let usage = CallUsage::default();
+        let payload = match &node.request.payload {
+            Payload::PlanRequest { .. } => Payload::PlanReady {
+                plan: Plan {
+                    sub_questions: vec![],
+                    queries: vec!["q".into()],
+                    fallback: None,
+                },
+                usage,
+            },
+            Payload::RetrieveRequest { .. } => Payload::EvidenceReady {
+                evidence: ["a", "b", "c"]
+                    .iter()
+                    .map(|paper| {
+                        let paper_id = PaperId::derive(paper);
+                        EvidencePassage {
+                            passage_id: paper_id.passage(0),
+                            paper_id,
+                            title: paper.to_string(),
+                            year: None,
+                            text: "text".into(),
+                            score: 1.0,
+                        }
+                    })
+                    .collect(),
+                skipped: vec![],
+            },
+            Payload::GenerateRequest {
+                hypothesis_id,
+                inspiration,
+                ..
+            } => Payload::HypothesisReady {
+                hypothesis: hypothesis(hypothesis_id, 1, None, inspiration),
+                usage,
+            },
+            Payload::ReviseRequest {
+                hypothesis_id,
+                round,
+                parent,
+                ..
+            } => Payload::HypothesisReady {
+                hypothesis: hypothesis(hypothesis_id, *round, Some(parent.id.clone()), &parent.citations),
+                usage,
+            },
+            Payload::ReviewRequest { .. } => Payload::TaskFailed {
+                failure: hypatia_bus::AgentFailure::task("skipped in this test"),
+            },
+            Payload::JudgeRequest { first, second, .. } => Payload::JudgeReady {
+                // The lower id always wins: h1 leads after round 1.
+                winner: if natural_key(&first.id) < natural_key(&second.id) {
+                    Side::First
+                } else {
+                    Side::Second
+                },
+                reason: "r".into(),
+                usage,
+            },
+            other => panic!("unexpected request {}", other.kind()),
+        };
+        record.apply(&node.request.reply(payload));
+    }
+
+    fn hypothesis(id: &str, round: u32, parent: Option<String>, citations: &[PassageId]) -> Hypothesis {
+        Hypothesis {
+            id: id.into(),
+            round,
+            parent,
+            statement: "s".into(),
+            rationale: "r".into(),
+            prediction: "p".into(),
+            experiment: "e".into(),
+            citations: citations.to_vec(),
+        }
+    }
+
+    #[test]
+    fn stages_become_ready_in_order_and_independent_tasks_together() {
+        let settings = settings();
+        let mut record = RunRecord::default();
+        let mut waves: Vec<Vec<String>> = Vec::new();
+        loop {
+            let graph = build(&record, &settings);
+            let ready: Vec<TaskNode> = graph.ready().into_iter().cloned().collect();
+            if ready.is_empty() {
+                assert!(graph.all_terminal(), "nothing ready but tasks still open");
+                break;
+            }
+            waves.push(ready.iter().map(|n| n.id.clone()).collect());
+            for node in &ready {
+                answer(&mut record, node);
+            }
+        }
+        let expected: Vec<Vec<&str>> = vec![
+            vec!["plan"],
+            vec!["retrieve"],
+            vec!["r1.gen.01", "r1.gen.02", "r1.gen.03"],
+            vec!["r1.review.h1", "r1.review.h2", "r1.review.h3"],
+            vec![
+                "r1.judge.h1.h2.ab",
+                "r1.judge.h1.h2.ba",
+                "r1.judge.h1.h3.ab",
+                "r1.judge.h1.h3.ba",
+                "r1.judge.h2.h3.ab",
+                "r1.judge.h2.h3.ba",
+            ],
+            // The leader after round 1 is revised as h4, reviewed, then meets its parent.
+            vec!["r2.revise.h1"],
+            vec!["r2.review.h4"],
+            vec!["r2.judge.h1.h4.ab", "r2.judge.h1.h4.ba"],
+        ];
+        assert_eq!(waves, expected);
+        assert_eq!(record.hypotheses["h4"].parent.as_deref(), Some("h1"));
+        // Every request was built with its own seed.
+        let seeds: std::collections::BTreeSet<u64> = record
+            .requests
+            .values()
+            .filter_map(|r| match &r.payload {
+                Payload::GenerateRequest { seed, .. } | Payload::JudgeRequest { seed, .. } => Some(*seed),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seeds.len(), 3 + 6 + 2);
+    }
+
+    #[test]
+    fn a_resumed_record_sends_again_only_what_was_unanswered() {
+        let settings = settings();
+        let mut record = RunRecord::default();
+        for _ in 0..3 {
+            let ready: Vec<TaskNode> = build(&record, &settings).ready().into_iter().cloned().collect();
+            for node in &ready {
+                answer(&mut record, node);
+            }
+        }
+        // Reviews sent, one answered, then the process died.
+        let reviews: Vec<TaskNode> = build(&record, &settings).ready().into_iter().cloned().collect();
+        for node in &reviews {
+            record.apply(&node.request);
+        }
+        answer(&mut record, &reviews[0]);
+        let graph = build(&record, &settings);
+        assert!(graph.ready().is_empty(), "nothing new before the reviews are done");
+        let pending: Vec<&str> = record.pending_requests().iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(pending, ["r1.review.h2", "r1.review.h3"]);
+        assert_eq!(graph.node("r1.review.h2").map(|n| n.state), Some(TaskState::Sent));
+        assert_eq!(graph.node("r1.review.h1").map(|n| n.state), Some(TaskState::Failed));
+        assert_eq!(graph.dependents("r1.gen.02").len(), 1);
+    }
+}
