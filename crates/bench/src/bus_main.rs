@@ -243,7 +243,19 @@ fn entries(run: &str, requests: usize) -> anyhow::Result<Vec<JournalEntry>> {
     Ok(entries)
 }
 
-async fn measure_raw(path: &Path, args: &Args, writers: usize) -> anyhow::Result<Measured> {
+/// How the raw baseline writes the journal.
+#[derive(Clone, Copy)]
+enum Writers {
+    /// One append after another.
+    Sequential,
+    /// This many tasks appending at once, contending in SQLite for the write lock.
+    Concurrent(usize),
+    /// This many tasks appending at once, one at a time behind an in-process lock
+    /// (what the bus would do if it serialised its journal writes).
+    Serialized(usize),
+}
+
+async fn measure_raw(path: &Path, args: &Args, writers: Writers) -> anyhow::Result<Measured> {
     let store = Store::open(path).await?;
     let run = "bench-raw";
     store
@@ -253,37 +265,47 @@ async fn measure_raw(path: &Path, args: &Args, writers: usize) -> anyhow::Result
     let messages = entries.len();
 
     let started = Instant::now();
-    let latencies = if writers <= 1 {
-        let mut latencies = Vec::with_capacity(messages);
-        for entry in &entries {
-            let sent = Instant::now();
-            store.append_message(entry).await?;
-            latencies.push(sent.elapsed());
+    let latencies = match writers {
+        Writers::Sequential => {
+            let mut latencies = Vec::with_capacity(messages);
+            for entry in &entries {
+                let sent = Instant::now();
+                store.append_message(entry).await?;
+                latencies.push(sent.elapsed());
+            }
+            latencies
         }
-        latencies
-    } else {
-        let mut shares: Vec<Vec<JournalEntry>> = (0..writers).map(|_| Vec::new()).collect();
-        for (i, entry) in entries.into_iter().enumerate() {
-            shares[i % writers].push(entry);
+        Writers::Concurrent(tasks) | Writers::Serialized(tasks) => {
+            let tasks = tasks.max(1);
+            let lock = matches!(writers, Writers::Serialized(_)).then(|| Arc::new(tokio::sync::Mutex::new(())));
+            let mut shares: Vec<Vec<JournalEntry>> = (0..tasks).map(|_| Vec::new()).collect();
+            for (i, entry) in entries.into_iter().enumerate() {
+                shares[i % tasks].push(entry);
+            }
+            let mut running = tokio::task::JoinSet::new();
+            for share in shares {
+                let (store, lock) = (store.clone(), lock.clone());
+                running.spawn(async move {
+                    let mut latencies = Vec::with_capacity(share.len());
+                    for entry in &share {
+                        let sent = Instant::now();
+                        let guard = match &lock {
+                            Some(lock) => Some(lock.lock().await),
+                            None => None,
+                        };
+                        store.append_message(entry).await?;
+                        drop(guard);
+                        latencies.push(sent.elapsed());
+                    }
+                    anyhow::Ok(latencies)
+                });
+            }
+            let mut latencies = Vec::with_capacity(messages);
+            while let Some(finished) = running.join_next().await {
+                latencies.extend(finished??);
+            }
+            latencies
         }
-        let mut tasks = tokio::task::JoinSet::new();
-        for share in shares {
-            let store = store.clone();
-            tasks.spawn(async move {
-                let mut latencies = Vec::with_capacity(share.len());
-                for entry in &share {
-                    let sent = Instant::now();
-                    store.append_message(entry).await?;
-                    latencies.push(sent.elapsed());
-                }
-                anyhow::Ok(latencies)
-            });
-        }
-        let mut latencies = Vec::with_capacity(messages);
-        while let Some(done) = tasks.join_next().await {
-            latencies.extend(done??);
-        }
-        latencies
     };
     let seconds = started.elapsed().as_secs_f64();
 
@@ -293,10 +315,10 @@ async fn measure_raw(path: &Path, args: &Args, writers: usize) -> anyhow::Result
     }
     store.close().await;
     Ok(Measured {
-        name: if writers <= 1 {
-            "raw append_message, sequential"
-        } else {
-            "raw append_message, concurrent"
+        name: match writers {
+            Writers::Sequential => "raw append_message, sequential",
+            Writers::Concurrent(_) => "raw append_message, concurrent",
+            Writers::Serialized(_) => "raw append_message, concurrent+mutex",
         },
         messages,
         requests: None,
@@ -327,8 +349,9 @@ async fn main() -> anyhow::Result<()> {
     let database = |what: &str| dir.join(format!("bus-bench-{stamp}-{what}.db"));
 
     let (bus, stream) = measure_bus(&database("bus"), &args).await?;
-    let raw = measure_raw(&database("raw"), &args, 1).await?;
-    let raw_concurrent = measure_raw(&database("raw-concurrent"), &args, args.requesters).await?;
+    let raw = measure_raw(&database("raw"), &args, Writers::Sequential).await?;
+    let raw_concurrent = measure_raw(&database("raw-concurrent"), &args, Writers::Concurrent(args.requesters)).await?;
+    let raw_serialized = measure_raw(&database("raw-serialized"), &args, Writers::Serialized(args.requesters)).await?;
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     // What the bus adds to each journaled message, over a sequential raw insert.
     let overhead_us = (bus.seconds / bus.messages as f64 - raw.seconds / raw.messages as f64) * 1e6;
@@ -348,6 +371,7 @@ async fn main() -> anyhow::Result<()> {
             },
             "raw_sequential": raw.to_json(),
             "raw_concurrent": raw_concurrent.to_json(),
+            "raw_concurrent_serialized": raw_serialized.to_json(),
             "bus_over_raw_sequential": bus.messages_per_second() / raw.messages_per_second(),
             "bus_overhead_us_per_message": overhead_us,
         });
@@ -360,20 +384,20 @@ async fn main() -> anyhow::Result<()> {
         args.requests, args.requesters, args.concurrency, args.inbox, cores
     );
     println!(
-        "{:<38} {:>11} {:>11} {:>8} {:>8} {:>8}",
+        "{:<42} {:>11} {:>11} {:>8} {:>8} {:>8}",
         "", "messages/s", "requests/s", "p50 ms", "p99 ms", "seconds"
     );
-    for measured in [&bus, &raw, &raw_concurrent] {
+    for measured in [&bus, &raw, &raw_concurrent, &raw_serialized] {
         let requests = measured
             .requests_per_second()
             .map_or_else(|| "-".to_owned(), |rate| format!("{rate:.0}"));
-        let name = if measured.requests.is_none() && measured.name.ends_with("concurrent") {
+        let name = if measured.name.contains("concurrent") {
             format!("{} ({})", measured.name, args.requesters)
         } else {
             measured.name.to_owned()
         };
         println!(
-            "{:<38} {:>11.0} {:>11} {:>8.3} {:>8.3} {:>8.2}",
+            "{:<42} {:>11.0} {:>11} {:>8.3} {:>8.3} {:>8.2}",
             name,
             measured.messages_per_second(),
             requests,

@@ -135,6 +135,8 @@ struct Slot {
     answer: AnswerText,
     generated: u32,
     max_tokens: u32,
+    /// KV cells this request may need at most, beyond a prefix shared with a request already running.
+    kv_need: usize,
     /// Sampled but not yet decoded.
     next_token: Option<LlamaToken>,
     /// Tokens this slot put in the current batch, and where its logits are.
@@ -228,6 +230,25 @@ impl Worker<'_> {
                 });
                 continue;
             }
+            // Admit only what the cache can hold to the end (prompt and longest answer), so a full cache
+            // does not fail requests that could have waited. Alone, a request is always admitted.
+            let max_tokens = job.request.sampling.max_tokens.max(1);
+            let shared = self
+                .active
+                .iter()
+                .map(|slot| common_prefix(&slot.prompt, &prepared.prompt))
+                .max()
+                .unwrap_or(0);
+            let kv_need = prepared.prompt.len() - shared + max_tokens as usize;
+            let reserved: usize = self.active.iter().map(|slot| slot.kv_need).sum();
+            if !self.active.is_empty() && reserved + kv_need > self.n_ctx {
+                deferred.push_back(Waiting {
+                    job,
+                    prepared: Some(prepared),
+                });
+                deferred.extend(self.waiting.drain(..));
+                break;
+            }
             let Some((seq, kv)) = self.claim_sequence(&prepared.prompt) else {
                 deferred.push_back(Waiting {
                     job,
@@ -237,7 +258,6 @@ impl Worker<'_> {
                 deferred.extend(self.waiting.drain(..));
                 break;
             };
-            let max_tokens = job.request.sampling.max_tokens.max(1);
             let answer = AnswerText::new(job.request.sampling.stop.clone());
             self.active.push(Slot {
                 seq,
@@ -248,6 +268,7 @@ impl Worker<'_> {
                 answer,
                 generated: 0,
                 max_tokens,
+                kv_need,
                 next_token: None,
                 in_batch: 0,
                 logits_at: None,
