@@ -26,6 +26,13 @@ pub struct HypothesisAgent {
     thinker: Thinker,
 }
 
+/// The hypothesis to write: its id and round, and what it revises.
+struct Target<'a> {
+    id: &'a str,
+    round: u32,
+    parent: Option<&'a Hypothesis>,
+}
+
 #[derive(Debug, Deserialize)]
 struct Draft {
     statement: String,
@@ -42,15 +49,14 @@ impl HypothesisAgent {
 
     async fn compose(
         &self,
-        id: &str,
-        round: u32,
-        parent: Option<&Hypothesis>,
+        target: Target<'_>,
         user_prompt: &str,
         context: serde_json::Value,
         evidence: &[EvidencePassage],
         seed: u64,
         cancel: &CancellationToken,
     ) -> Result<Payload, AgentFailure> {
+        let Target { id, round, parent } = target;
         if evidence.is_empty() {
             return Err(AgentFailure::task("no evidence to compose a hypothesis from"));
         }
@@ -58,8 +64,7 @@ impl HypothesisAgent {
         let answer = self
             .thinker
             .ask(
-                "hypothesis_system",
-                user_prompt,
+                ("hypothesis_system", user_prompt),
                 &context,
                 hypothesis_schema(&allowed),
                 seed,
@@ -134,9 +139,11 @@ impl Agent for HypothesisAgent {
                     "question": escape_data(question), "evidence": items, "inspiration": inspiration,
                 });
                 self.compose(
-                    hypothesis_id,
-                    1,
-                    None,
+                    Target {
+                        id: hypothesis_id,
+                        round: 1,
+                        parent: None,
+                    },
                     "generate_user",
                     context,
                     evidence,
@@ -167,9 +174,11 @@ impl Agent for HypothesisAgent {
                     "critiques": critiques.iter().map(|c| escape_data(c)).collect::<Vec<_>>(),
                 });
                 self.compose(
-                    hypothesis_id,
-                    *round,
-                    Some(parent),
+                    Target {
+                        id: hypothesis_id,
+                        round: *round,
+                        parent: Some(parent),
+                    },
                     "revise_user",
                     context,
                     evidence,

@@ -37,8 +37,7 @@ impl PlannerAgent {
         let answer = self
             .thinker
             .ask(
-                "plan_system",
-                "plan_user",
+                ("plan_system", "plan_user"),
                 &context,
                 plan_schema(),
                 seed,

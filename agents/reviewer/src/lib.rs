@@ -153,8 +153,7 @@ impl Reviewer {
         let answer = self
             .thinker
             .ask(
-                "review_system",
-                "review_user",
+                ("review_system", "review_user"),
                 &context,
                 review_schema(),
                 seed,
@@ -207,8 +206,7 @@ impl Reviewer {
         let answer = self
             .thinker
             .ask(
-                "judge_system",
-                "judge_user",
+                ("judge_system", "judge_user"),
                 &context,
                 judge_schema(),
                 seed,

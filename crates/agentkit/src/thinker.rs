@@ -59,12 +59,11 @@ impl Thinker {
             .map_err(|error| AgentFailure::fatal(format!("prompt `{prompt}`: {error}")))
     }
 
-    /// One model call whose answer must satisfy `schema`: the system prompt
-    /// `system` and the user prompt `user`, both rendered with `context`.
+    /// One model call whose answer must satisfy `schema`: the prompts named
+    /// (system, user), both rendered with `context`.
     pub async fn ask(
         &self,
-        system: &str,
-        user: &str,
+        (system, user): (&str, &str),
         context: &impl Serialize,
         schema: Value,
         seed: u64,
