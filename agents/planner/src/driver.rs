@@ -79,6 +79,8 @@ pub async fn drive(bus: &Bus, run_id: &str, cancel: CancellationToken) -> Result
         .settings
         .clone()
         .ok_or_else(|| DriveError::NoSettings(run_id.to_owned()))?;
+    // A run cancelled earlier in this process (an interrupted drive) works again.
+    bus.open_run(run_id);
     let session = Envelope::new(
         run_id,
         format!("session.{}", record.sessions + 1),

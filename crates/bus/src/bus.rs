@@ -26,6 +26,8 @@ struct Inner {
     inboxes: Mutex<HashMap<AgentName, mpsc::Sender<Delivery>>>,
     events: broadcast::Sender<Envelope>,
     cancels: Mutex<HashMap<String, CancellationToken>>,
+    /// Held from a message's insert to its publication, so the stream shows messages in journal order.
+    journal_order: tokio::sync::Mutex<()>,
 }
 
 /// How many messages a subscriber may fall behind before it misses some.
@@ -40,6 +42,7 @@ impl Bus {
                 inboxes: Mutex::new(HashMap::new()),
                 events,
                 cancels: Mutex::new(HashMap::new()),
+                journal_order: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -68,6 +71,7 @@ impl Bus {
 
     /// Creates the run with its first message.
     pub async fn start_run(&self, question: &str, mut first: Envelope) -> Result<Envelope, BusError> {
+        let _in_order = self.inner.journal_order.lock().await;
         first.seq = self.inner.store.create_run(question, &first.to_entry()?).await?;
         self.publish(&first);
         Ok(first)
@@ -75,6 +79,7 @@ impl Bus {
 
     /// Journals a message, then shows it to subscribers.
     pub async fn journal(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
+        let _in_order = self.inner.journal_order.lock().await;
         envelope.seq = self.inner.store.append_message(&envelope.to_entry()?).await?;
         self.publish(&envelope);
         Ok(envelope)
@@ -83,6 +88,7 @@ impl Bus {
     /// Journals the message that ends a run together with the run's status.
     pub async fn finish_run(&self, mut last: Envelope, status: RunStatus, detail: &str) -> Result<Envelope, BusError> {
         let entry = last.to_entry()?;
+        let _in_order = self.inner.journal_order.lock().await;
         last.seq = self
             .inner
             .store
@@ -120,24 +126,26 @@ impl Bus {
 
     /// The token that cancels every request of a run in progress.
     pub fn run_token(&self, run_id: &str) -> CancellationToken {
-        let mut cancels = self
-            .inner
-            .cancels
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        cancels.entry(run_id.to_owned()).or_default().clone()
+        self.cancels().entry(run_id.to_owned()).or_default().clone()
     }
 
-    /// Cancels a run's requests in progress; the next `run_token` for it is a fresh one.
+    /// Cancels a run's requests, those in progress and those still queued,
+    /// until the run is opened again.
     pub fn cancel_run(&self, run_id: &str) {
-        let mut cancels = self
-            .inner
+        self.cancels().entry(run_id.to_owned()).or_default().cancel();
+    }
+
+    /// Gives a run a fresh cancellation token: a run resumed after `cancel_run` in the same process.
+    pub fn open_run(&self, run_id: &str) {
+        self.cancels().insert(run_id.to_owned(), CancellationToken::new());
+    }
+
+    fn cancels(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        // Only inserts and lookups happen under the lock; a poisoned lock still holds a valid map.
+        self.inner
             .cancels
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(token) = cancels.remove(run_id) {
-            token.cancel();
-        }
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn publish(&self, envelope: &Envelope) {
