@@ -405,3 +405,68 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
         assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to resume"));
     }
 }
+
+/// Serves `body` to every GET on 127.0.0.1, recording the request lines: a stand-in for Hugging Face.
+fn serve_file(body: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            log.lock().expect("log").push(first.trim().to_owned());
+            let mut stream = reader.into_inner();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body));
+        }
+    });
+    (base, seen)
+}
+
+#[test]
+fn pull_model_fetches_the_default_model_then_reviews_with_it() {
+    let _model = model_lock();
+    let tiny = std::fs::read(hypatia_testkit::tiny_model()).expect("tiny model");
+    let (endpoint, requests) = serve_file(tiny.clone());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let models = dir.path().join("models");
+    let output = hypatia()
+        .current_dir(dir.path())
+        .args([
+            "review",
+            "How does deep learning predict protein structure?",
+            "--pull-model",
+        ])
+        .args(["--hypotheses", "1", "--rounds", "1", "--json", "--corpus"])
+        .arg(crate::support::data("abstracts.txt"))
+        .env("HF_ENDPOINT", &endpoint)
+        .env("HYPATIA_MODELS_DIR", &models)
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("run review");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let pulled = models.join("qwen2.5-0.5b-instruct-q4_k_m.gguf");
+    assert_eq!(std::fs::read(&pulled).expect("the pulled model"), tiny);
+    let requests = requests.lock().expect("requests");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf")),
+        "{requests:?}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["status"], "completed", "{report}");
+}
