@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn utc_minutes_formats_known_instants() {
         assert_eq!(super::utc_minutes(0), "1970-01-01 00:00");
-        assert_eq!(super::utc_minutes(1_795_737_600_000 + 61_000), "2026-11-26 00:01");
+        assert_eq!(super::utc_minutes(1_795_651_200_000 + 61_000), "2026-11-26 00:01");
         assert_eq!(super::utc_minutes(951_782_400_000), "2000-02-29 00:00");
     }
 }
