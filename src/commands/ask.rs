@@ -5,14 +5,14 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use hypatia_llm::{CallControl, ChatMessage, ChatRequest, FinishReason, LlmError, Usage};
 use hypatia_models::{BuiltModel, build_llm, default_sampling};
-use hypatia_project::{BackendKind, ModelFlags};
+use hypatia_project::BackendKind;
 use serde_json::{Value, json};
 
-use crate::cli::{AskArgs, ModelArgs};
+use crate::cli::AskArgs;
 
 pub async fn run(project: Option<&Path>, args: AskArgs) -> anyhow::Result<ExitCode> {
     let schema = args.schema.as_deref().map(read_schema).transpose()?;
-    let config = super::model_config(project, &flags(&args.model))?;
+    let config = super::model_config(project, &super::model_flags(&args.model))?;
     let BuiltModel {
         llm, backend, prompts, ..
     } = build_llm(&config).await?;
@@ -29,7 +29,7 @@ pub async fn run(project: Option<&Path>, args: AskArgs) -> anyhow::Result<ExitCo
     }
     let mut request =
         ChatRequest::new(vec![ChatMessage::system(system), ChatMessage::user(args.prompt)]).with_sampling(sampling);
-    let cancel = cancel_on_ctrl_c();
+    let cancel = super::cancel_on_ctrl_c();
     let backend_name = match backend {
         BackendKind::Llama => "llama",
         BackendKind::Openai => "openai",
@@ -89,14 +89,6 @@ pub async fn run(project: Option<&Path>, args: AskArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn flags(model: &ModelArgs) -> ModelFlags {
-    ModelFlags {
-        model: model.model.clone(),
-        openai_base_url: model.openai_base_url.clone(),
-        openai_model: model.openai_model.clone(),
-    }
-}
-
 fn read_schema(path: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the schema {}", path.display()))?;
     let schema: Value = serde_json::from_str(&text).map_err(|error| {
@@ -149,22 +141,6 @@ fn usage_line(usage: &Usage, model: &str, backend: &str) -> String {
 
 fn round(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
-}
-
-/// Ctrl-C cancels the call (the model stops generating) instead of killing the process mid-write.
-fn cancel_on_ctrl_c() -> tokio_util::sync::CancellationToken {
-    let token = tokio_util::sync::CancellationToken::new();
-    let trigger = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            trigger.cancel();
-            // A second Ctrl-C means now, even if the model is still stopping.
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
-    token
 }
 
 /// `println!` panics when stdout is closed (`hypatia ask … | head`); this returns the error instead.

@@ -97,3 +97,27 @@ pub fn progress_bar(steps: u64) -> indicatif::ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+pub fn model_flags(model: &crate::cli::ModelArgs) -> hypatia_project::ModelFlags {
+    hypatia_project::ModelFlags {
+        model: model.model.clone(),
+        openai_base_url: model.openai_base_url.clone(),
+        openai_model: model.openai_model.clone(),
+    }
+}
+
+/// Ctrl-C cancels the work in progress (a model call stops, a run can be resumed) instead of killing the
+/// process mid-write; a second Ctrl-C exits at once.
+pub fn cancel_on_ctrl_c() -> tokio_util::sync::CancellationToken {
+    let token = tokio_util::sync::CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            trigger.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    token
+}

@@ -11,11 +11,11 @@ use hypatia_bus::Bus;
 use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
 use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
 use hypatia_planner::RunOutcome;
-use hypatia_project::{IngestOptions, ModelConfig, ModelFlags, Project, ProjectError, find_project_root};
+use hypatia_project::{IngestOptions, ModelConfig, Project, ProjectError, find_project_root};
 use hypatia_session::Session;
 
 use super::runs::{load_report, print_report};
-use crate::cli::{EngineArgs, ModelArgs, ResumeArgs, ReviewArgs};
+use crate::cli::{EngineArgs, ResumeArgs, ReviewArgs};
 
 /// What `--pull-model` fetches: a small instruct model that runs on a laptop CPU.
 pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf";
@@ -28,7 +28,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     if question.is_empty() {
         bail!("the question is empty");
     }
-    let mut flags = model_flags(&args.model);
+    let mut flags = super::model_flags(&args.model);
     let config = super::model_config(explicit_project, &flags)?;
     if config.backend.is_none() && !args.pull_model {
         bail!(
@@ -97,7 +97,7 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
         ProjectError::RunBusy { .. } => anyhow::anyhow!("{error}; wait for it, or stop it first"),
         other => other.into(),
     })?;
-    let mut flags = model_flags(&args.model);
+    let mut flags = super::model_flags(&args.model);
     let mut config = super::model_config(explicit_project, &flags)?;
     if config.backend.is_none() {
         // The model the run began with, unless another is given.
@@ -116,7 +116,7 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
 
 /// Drives the run to its end (or Ctrl-C), stops the agents, and prints the result.
 async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let cancel = interrupt_on_ctrl_c();
+    let cancel = super::cancel_on_ctrl_c();
     let progress = super::progress::follow(&engine.bus, run_id);
     let outcome = hypatia_planner::drive(&engine.bus, run_id, cancel).await;
     progress.finish().await;
@@ -236,27 +236,4 @@ async fn ingest_corpus(project: &Project, paths: &[PathBuf]) -> anyhow::Result<(
     }
     bar.finish_and_clear();
     Ok(())
-}
-
-fn model_flags(model: &ModelArgs) -> ModelFlags {
-    ModelFlags {
-        model: model.model.clone(),
-        openai_base_url: model.openai_base_url.clone(),
-        openai_model: model.openai_model.clone(),
-    }
-}
-
-/// Ctrl-C interrupts the run cleanly (it can be resumed); a second one exits at once.
-fn interrupt_on_ctrl_c() -> tokio_util::sync::CancellationToken {
-    let token = tokio_util::sync::CancellationToken::new();
-    let trigger = token.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            trigger.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
-    });
-    token
 }

@@ -125,11 +125,12 @@ impl Driver {
             tokio::time::Instant::now() + Duration::from_millis(left_ms.max(0) as u64)
         });
         let stop = loop {
-            self.journal_finished_rounds().await?;
+            // Round markers do not change what is scheduled, so one graph serves both.
+            let graph = schedule::build(&self.record, &self.settings);
+            self.journal_finished_rounds(&graph).await?;
             if let Some(stop) = self.check_token_budget() {
                 break stop;
             }
-            let graph = schedule::build(&self.record, &self.settings);
             // Sent before an interruption and never answered: send again.
             for node in graph.graph.node_weights() {
                 if node.state == TaskState::Sent && !self.in_flight_ids.contains(&node.id) {
@@ -261,8 +262,7 @@ impl Driver {
     }
 
     /// Journals the ratings after each round whose tournament is over.
-    async fn journal_finished_rounds(&mut self) -> Result<(), DriveError> {
-        let graph = schedule::build(&self.record, &self.settings);
+    async fn journal_finished_rounds(&mut self, graph: &schedule::TaskGraph) -> Result<(), DriveError> {
         for round in 1..=self.settings.rounds {
             if self.record.rounds_finished.contains_key(&round) {
                 continue;
