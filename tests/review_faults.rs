@@ -171,6 +171,7 @@ fn settings(question: &str, hypotheses: u32, rounds: u32) -> RunSettings {
         budget: Budget::default(),
         model: "faulty".into(),
         model_file: None,
+        provenance: None,
     }
 }
 

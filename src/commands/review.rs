@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use hypatia_agentkit::{Thinker, ThinkerSettings};
 use hypatia_bus::Bus;
-use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
+use hypatia_bus::payload::{Budget, ModelIdentity, RunProvenance, RunSettings, RunStatus};
 use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, ModelConfig, Project, ProjectError, find_project_root};
@@ -72,6 +72,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
         },
         model: built.llm.describe(),
         model_file: built.local.as_ref().map(|summary| summary.path.clone()),
+        provenance: Some(provenance(&built, &config).await?),
     };
     let project = Arc::new(project);
     let run_id = hypatia_planner::new_run_id(&question);
@@ -156,11 +157,7 @@ struct Engine {
 
 impl Engine {
     fn start(project: Arc<Project>, built: BuiltModel, config: &ModelConfig, args: &EngineArgs) -> Engine {
-        let parallel_calls = config
-            .settings
-            .model
-            .max_sequences
-            .map_or(DEFAULT_PARALLEL_CALLS, |n| n.max(1) as usize);
+        let parallel_calls = parallel_calls(config);
         let thinker = Thinker::new(
             built.llm,
             built.prompts,
@@ -180,6 +177,76 @@ impl Engine {
     async fn stop(self) {
         self.session.stop().await;
     }
+}
+
+/// What the run's report will name as its model, prompts and sampler. Hashing the GGUF reads it once
+/// (about a second per gigabyte), which is small beside a review.
+async fn provenance(built: &BuiltModel, config: &ModelConfig) -> anyhow::Result<RunProvenance> {
+    let model = match &built.local {
+        Some(summary) => {
+            let (size_bytes, sha256) = hypatia_models::fingerprint(&summary.path).await?;
+            ModelIdentity::Local {
+                file_name: summary.path.file_name().map_or_else(
+                    || summary.path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+                size_bytes,
+                sha256,
+                parameters: summary.parameters,
+                context_tokens: summary.context_tokens,
+            }
+        }
+        None => ModelIdentity::Openai {
+            base_url: config
+                .settings
+                .openai
+                .base_url
+                .as_deref()
+                .map(without_credentials)
+                .unwrap_or_default(),
+            model: config.settings.openai.model.clone().unwrap_or_default(),
+        },
+    };
+    let sampling = default_sampling(&config.settings.generation);
+    Ok(RunProvenance {
+        hypatia_version: env!("CARGO_PKG_VERSION").to_owned(),
+        prompts_sha256: built.prompts.sha256(),
+        prompt_overrides: built
+            .prompts
+            .overridden()
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+        model,
+        temperature: sampling.temperature,
+        top_p: sampling.top_p,
+        parallel_calls: parallel_calls(config) as u32,
+    })
+}
+
+/// An endpoint as it may be shown: no `user:password@`, no query string (where some servers take keys).
+fn without_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn parallel_calls(config: &ModelConfig) -> usize {
+    config
+        .settings
+        .model
+        .max_sequences
+        .map_or(DEFAULT_PARALLEL_CALLS, |n| n.max(1) as usize)
 }
 
 /// The settings a run was started with, from its first message.
@@ -236,4 +303,22 @@ async fn ingest_corpus(project: &Project, paths: &[PathBuf]) -> anyhow::Result<(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn endpoints_are_recorded_without_credentials() {
+        assert_eq!(
+            without_credentials("https://user:sk-secret@api.example.com/v1?key=sk-2#x"),
+            "https://api.example.com/v1"
+        );
+        assert_eq!(
+            without_credentials("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080/v1"
+        );
+        assert_eq!(without_credentials("http://a:b@host"), "http://host");
+    }
 }

@@ -445,6 +445,7 @@ mod scheduling {
             budget: Budget::default(),
             model: "m".into(),
             model_file: None,
+            provenance: None,
         }
     }
 

@@ -25,6 +25,42 @@ pub struct RunSettings {
     /// The GGUF file, for the in-process backend: `resume` uses it when no model is given.
     #[serde(default)]
     pub model_file: Option<std::path::PathBuf>,
+    /// What a report needs to say how to reproduce the run; absent in runs started before it was recorded.
+    #[serde(default)]
+    pub provenance: Option<RunProvenance>,
+}
+
+/// The exact model, prompts and sampler a run used, recorded when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunProvenance {
+    pub hypatia_version: String,
+    /// SHA-256 over every prompt template in effect, built-in or overridden.
+    pub prompts_sha256: String,
+    /// Prompt files that replaced built-in prompts.
+    pub prompt_overrides: Vec<String>,
+    pub model: ModelIdentity,
+    pub temperature: f32,
+    pub top_p: f32,
+    /// Model calls in flight at once.
+    pub parallel_calls: u32,
+}
+
+/// Which model answered: a file (identified by its hash) or a server's model name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "snake_case")]
+pub enum ModelIdentity {
+    Local {
+        file_name: String,
+        size_bytes: u64,
+        sha256: String,
+        parameters: u64,
+        context_tokens: u32,
+    },
+    Openai {
+        /// The endpoint without credentials or query.
+        base_url: String,
+        model: String,
+    },
 }
 
 /// Limits on a run. `None` is no limit.

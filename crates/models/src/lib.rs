@@ -7,4 +7,4 @@ mod pull;
 
 pub use factory::{BuiltModel, FactoryError, build_llm, default_sampling};
 pub use library::{ModelEntry, list_models};
-pub use pull::{PullError, PullOutcome, PullProgress, PullSource, pull};
+pub use pull::{PullError, PullOutcome, PullProgress, PullSource, fingerprint, pull};

@@ -369,6 +369,12 @@ async fn file_len(path: &Path) -> u64 {
     tokio::fs::metadata(path).await.map(|meta| meta.len()).unwrap_or(0)
 }
 
+/// A model file's size and SHA-256 (hex): what a report names it by, since a file name can be reused.
+pub async fn fingerprint(path: &Path) -> Result<(u64, String), PullError> {
+    let size = tokio::fs::metadata(path).await.map_err(io_error(path))?.len();
+    Ok((size, hash_file(path).await?))
+}
+
 async fn hash_file(path: &Path) -> Result<String, PullError> {
     use tokio::io::AsyncReadExt;
     let mut file = tokio::fs::File::open(path).await.map_err(io_error(path))?;

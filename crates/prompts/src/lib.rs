@@ -2,10 +2,12 @@
 //! binary; a user's prompts folder can override any of them. Rendering is strict: an undefined variable
 //! is an error, so a renamed variable cannot silently produce a prompt with a hole in it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// Every built-in prompt: (name, template text). A test checks this lists every file in `prompts/`.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -50,6 +52,8 @@ pub enum PromptError {
 pub struct Prompts {
     env: Environment<'static>,
     overridden: Vec<PathBuf>,
+    /// Every template's text by name, as in effect: what [`Prompts::sha256`] covers.
+    sources: BTreeMap<String, String>,
 }
 
 impl Prompts {
@@ -65,6 +69,10 @@ impl Prompts {
         Prompts {
             env,
             overridden: Vec::new(),
+            sources: EMBEDDED
+                .iter()
+                .map(|(name, source)| ((*name).to_owned(), (*source).to_owned()))
+                .collect(),
         }
     }
 
@@ -107,6 +115,7 @@ impl Prompts {
                 path: path.clone(),
                 source,
             })?;
+            prompts.sources.insert(name.clone(), source.clone());
             prompts
                 .env
                 .add_template_owned(name, source)
@@ -122,6 +131,19 @@ impl Prompts {
     /// The override files in use, for `hypatia config show`.
     pub fn overridden(&self) -> &[PathBuf] {
         &self.overridden
+    }
+
+    /// SHA-256 (hex) over every prompt in effect, in name order: two runs with the same value sent the
+    /// same templates, whether built in or overridden.
+    pub fn sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (name, source) in &self.sources {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(source.as_bytes());
+            hasher.update([0]);
+        }
+        hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, PromptError> {

@@ -100,6 +100,22 @@ fn user_folder_overrides_a_prompt() {
 }
 
 #[test]
+fn prompt_hash_changes_with_an_override_and_only_then() {
+    let built_in = Prompts::embedded().sha256();
+    assert_eq!(built_in.len(), 64);
+    assert_eq!(built_in, Prompts::embedded().sha256(), "the hash is deterministic");
+    let empty = tempfile::tempdir().expect("tempdir");
+    assert_eq!(
+        Prompts::with_overrides(empty.path()).expect("no overrides").sha256(),
+        built_in
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("judge_user.j2"), "Pick one.").expect("write");
+    let overridden = Prompts::with_overrides(dir.path()).expect("overrides").sha256();
+    assert_ne!(overridden, built_in);
+}
+
+#[test]
 fn override_with_unknown_name_or_bad_syntax_is_refused_with_its_path() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("ask_sytem.j2"), "typo").expect("write");
