@@ -67,6 +67,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// Write a run's report: Markdown, self-contained HTML, JSON, BibTeX, CSL-JSON or DOT.
+    Export(ExportArgs),
     /// Show the effective configuration.
     Config {
         #[command(subcommand)]
@@ -329,6 +331,22 @@ pub struct ResumeArgs {
     pub engine: EngineArgs,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run to export (`hypatia runs list` shows them; `latest` is the newest).
+    pub run: String,
+    /// md, html, json, bibtex, csljson or dot; several with commas (with --out-dir). Default: md, or
+    /// every format with --out-dir.
+    #[arg(long, short, value_delimiter = ',', value_name = "FORMAT")]
+    pub format: Vec<String>,
+    /// Write to this file instead of standard output (one format).
+    #[arg(long, short, value_name = "FILE", conflicts_with = "out_dir")]
+    pub out: Option<PathBuf>,
+    /// Write each format to RUN.<ext> in this folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

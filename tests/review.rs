@@ -248,6 +248,7 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
     assert!(usage["model_calls"].as_u64().expect("calls") >= 10, "{usage}");
     assert!(usage["tokens"].as_u64().expect("tokens") > 0);
     check_run(dir.path(), &report);
+    export_every_format(dir.path(), &report);
 
     let list = hypatia()
         .current_dir(dir.path())
@@ -257,6 +258,148 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
     let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
     assert_eq!(list[0]["id"], report["run_id"]);
     assert_eq!(list[0]["status"], "completed");
+}
+
+/// `hypatia export --out-dir` of a real run: every format written, each read back by a real parser,
+/// the HTML rendered in Chromium; then the integrity gate refuses the run once its journal is doctored.
+fn export_every_format(project: &Path, report: &Value) {
+    let run_id = report["run_id"].as_str().expect("run_id");
+    let out = project.join("reports");
+    let output = hypatia()
+        .current_dir(project)
+        .args(["export", run_id, "--out-dir"])
+        .arg(&out)
+        .output()
+        .expect("export");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let read = |ext: &str| {
+        std::fs::read_to_string(out.join(format!("{run_id}.{ext}"))).unwrap_or_else(|e| panic!("{ext}: {e}"))
+    };
+
+    let exported: Value = serde_json::from_str(&read("json")).expect("JSON export");
+    let schema: Value = serde_json::from_str(hypatia_report::JSON_SCHEMA).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&exported)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let ids = |v: &Value| -> Vec<String> {
+        v["hypotheses"]
+            .as_array()
+            .expect("hypotheses")
+            .iter()
+            .map(|h| h["id"].to_string())
+            .collect()
+    };
+    assert_eq!(ids(&exported), ids(report), "the export ranks as the review did");
+    for (exported, reported) in exported["hypotheses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(report["hypotheses"].as_array().into_iter().flatten())
+    {
+        let passages = |h: &Value, field: &str| -> Vec<Value> {
+            h["citations"]
+                .as_array()
+                .expect("citations")
+                .iter()
+                .map(|c| c[field].clone())
+                .collect()
+        };
+        assert_eq!(passages(exported, "passage_id"), passages(reported, "passage_id"));
+        assert_eq!(passages(exported, "text"), passages(reported, "text"));
+    }
+    let provenance = &exported["settings"]["provenance"];
+    assert_eq!(provenance["model"]["backend"], "local", "{provenance}");
+    assert_eq!(provenance["model"]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(provenance["prompts_sha256"].as_str().map(str::len), Some(64));
+
+    let keys: BTreeSet<String> = exported["papers"]
+        .as_array()
+        .expect("papers")
+        .iter()
+        .map(|p| p["key"].as_str().expect("key").to_owned())
+        .collect();
+    assert!(!keys.is_empty());
+    let bibtex = biblatex::Bibliography::parse(&read("bib")).expect("the BibTeX export parses");
+    assert_eq!(bibtex.iter().map(|e| e.key.clone()).collect::<BTreeSet<_>>(), keys);
+    let csl: Vec<Value> = serde_json::from_str(&read("csl.json")).expect("CSL-JSON");
+    assert_eq!(
+        csl.iter()
+            .map(|i| i["id"].as_str().unwrap_or_default().to_owned())
+            .collect::<BTreeSet<_>>(),
+        keys
+    );
+    let markdown = read("md");
+    let cited: BTreeSet<String> = markdown
+        .split("[@")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(']').map(|(key, _)| key.to_owned()))
+        .collect();
+    assert_eq!(cited, keys, "[@key] citations and the bibliography agree");
+    assert!(read("dot").contains("digraph"));
+    let html = read("html");
+    assert_eq!(html.matches("<svg ").count(), 4);
+    if let Some(browser) = hypatia_testkit::Browser::for_test("the review's HTML report in Chromium") {
+        let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshots/review-249.png");
+        let rendered = browser.render(&out.join(format!("{run_id}.html")), &shot, 3000);
+        assert!(
+            rendered.requests.is_empty(),
+            "the report made requests: {:?}",
+            rendered.requests
+        );
+        assert!(rendered.dom.contains("<polyline"), "the rating chart rendered");
+    }
+    // Standard output carries the same text as the file.
+    let stdout = hypatia()
+        .current_dir(project)
+        .args(["export", "latest", "--format", "json"])
+        .output()
+        .expect("export to stdout");
+    assert_eq!(String::from_utf8_lossy(&stdout.stdout), read("json"));
+
+    // A journal doctored to cite a passage the agents were never given: refused, naming it.
+    let invented = format!("{}#99", exported["papers"][0]["paper_id"].as_str().expect("paper id"));
+    runtime().block_on(async {
+        let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("store");
+        let hypothesis = hypatia_bus::payload::Hypothesis {
+            id: "h99".into(),
+            round: 1,
+            parent: None,
+            statement: "An invented hypothesis".into(),
+            rationale: "r".into(),
+            prediction: "p".into(),
+            experiment: "e".into(),
+            citations: vec![invented.parse().expect("a well-formed passage id")],
+        };
+        let doctored = Envelope::new(
+            run_id,
+            "doctored",
+            hypatia_bus::AgentName::Hypothesis,
+            hypatia_bus::AgentName::Planner,
+            Payload::HypothesisReady {
+                hypothesis,
+                usage: Default::default(),
+            },
+        );
+        store
+            .append_message(&doctored.to_entry().expect("entry"))
+            .await
+            .expect("append");
+        store.close().await;
+    });
+    let refused_dir = project.join("refused");
+    let refused = hypatia()
+        .current_dir(project)
+        .args(["export", run_id, "--out-dir"])
+        .arg(&refused_dir)
+        .output()
+        .expect("export");
+    assert!(!refused.status.success(), "a doctored run was exported");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains(&invented) && stderr.contains("h99"), "{stderr}");
+    assert!(!refused_dir.exists(), "a refused export wrote files");
 }
 
 #[test]
@@ -371,6 +514,25 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
     // Early (planning), in the middle (reviews and the first tournament), late (second round).
     for kill_after in [3, total / 2, total - 4] {
         let run_id = review_killed_after(project, &model, kill_after);
+        if kill_after == total / 2 {
+            // An interrupted run exports what it has, and says so before anything else.
+            let export = hypatia()
+                .current_dir(project)
+                .args(["export", &run_id])
+                .output()
+                .expect("export");
+            assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+            let markdown = String::from_utf8_lossy(&export.stdout);
+            let body = markdown.split("\n---\n").nth(1).unwrap_or_default();
+            assert!(
+                body.trim_start()
+                    .lines()
+                    .nth(2)
+                    .is_some_and(|l| l.starts_with("> **Interrupted:**")),
+                "{markdown}"
+            );
+            assert!(String::from_utf8_lossy(&export.stderr).contains("interrupted"));
+        }
         let resumed = deterministic(hypatia().current_dir(project).args(["resume", &run_id, "--json"]))
             .output()
             .expect("resume");

@@ -1,6 +1,7 @@
 mod ask;
 mod config;
 mod eval;
+mod export;
 mod ingest;
 mod models;
 mod papers;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Review(args) => review::review(cli.project.as_deref(), args).await,
         Command::Resume(args) => review::resume(cli.project.as_deref(), args).await,
         Command::Runs { command } => runs::run(open(cli.project.as_deref()).await?, command).await,
+        Command::Export(args) => export::run(open(cli.project.as_deref()).await?, args).await,
     }
 }
 

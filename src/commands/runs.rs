@@ -7,6 +7,7 @@ use anyhow::bail;
 use hypatia_bus::Envelope;
 use hypatia_project::Project;
 use hypatia_runs::{RunRecord, RunReport};
+use hypatia_store::RunRow;
 
 use crate::cli::RunsCommand;
 
@@ -34,7 +35,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                         out,
                         "{}  {}  {:<16}  {}",
                         run.id,
-                        utc_minutes(run.created_ms),
+                        hypatia_core::time::utc_minutes(run.created_ms),
                         shown_status(&project, &run.id, &run.status),
                         run.question
                     )?;
@@ -53,7 +54,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
 }
 
 /// A run marked running that no process holds was interrupted (killed, or Ctrl-C).
-fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
+pub fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
     if status == "running" && !project.run_is_active(run_id) {
         "interrupted".to_owned()
     } else {
@@ -63,15 +64,20 @@ fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
 
 /// A run's journal folded into its report.
 pub async fn load_report(project: &Project, run_id: &str) -> anyhow::Result<RunReport> {
+    let (run, record) = load_record(project, run_id).await?;
+    let status = shown_status(project, run_id, &run.status);
+    Ok(RunReport::new(&record, &run.question, &status, run.detail.as_deref()))
+}
+
+/// A run as the store lists it, and its journal folded.
+pub async fn load_record(project: &Project, run_id: &str) -> anyhow::Result<(RunRow, RunRecord)> {
     let store = project.store();
     let Some(run) = store.run(run_id).await? else {
-        bail!("there is no run `{run_id}` in this project");
+        bail!("there is no run `{run_id}` in this project (`hypatia runs list` shows them)");
     };
     let entries = store.run_messages(run_id, 0).await?;
     let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    let record = RunRecord::from_envelopes(run_id, &envelopes);
-    let status = shown_status(project, run_id, &run.status);
-    Ok(RunReport::new(&record, &run.question, &status, run.detail.as_deref()))
+    Ok((run, RunRecord::from_envelopes(run_id, &envelopes)))
 }
 
 pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
@@ -141,35 +147,4 @@ pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
         }
     }
     Ok(out.flush()?)
-}
-
-/// `YYYY-MM-DD HH:MM` UTC, without a date library.
-fn utc_minutes(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn utc_minutes_formats_known_instants() {
-        assert_eq!(super::utc_minutes(0), "1970-01-01 00:00");
-        assert_eq!(super::utc_minutes(1_795_651_200_000 + 61_000), "2026-11-26 00:01");
-        assert_eq!(super::utc_minutes(951_782_400_000), "2000-02-29 00:00");
-    }
 }

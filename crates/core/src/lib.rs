@@ -8,6 +8,7 @@ mod ids;
 mod normalize;
 mod paper;
 mod passage;
+pub mod time;
 
 pub use ids::{InvalidId, PaperId, PassageId};
 pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};

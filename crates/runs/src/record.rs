@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use hypatia_bus::payload::{EvidencePassage, Hypothesis, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery};
 use hypatia_bus::{AgentFailure, Envelope, FailureKind, Payload};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::elo;
 
@@ -35,7 +35,7 @@ impl MatchRecord {
 }
 
 /// A task that failed, and why: the run went on without it (or stopped).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailureRecord {
     pub task: String,
     pub agent: String,
@@ -43,7 +43,7 @@ pub struct FailureRecord {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageTotals {
     pub model_calls: u64,
     pub prompt_tokens: u64,

@@ -2,6 +2,7 @@
 //! build tree; model-heavy tests take [`model_lock`] because llama.cpp's threads busy-wait and two
 //! models decoding at once on a small machine only slow each other down.
 
+mod browser;
 mod server;
 
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 use hypatia_gguf::{TinyModelSpec, ensure_tiny_model};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use browser::{Browser, REQUIRE_BROWSER_ENV, Rendered};
 pub use server::{OpenAiServer, REQUIRE_ENV, free_port};
 
 /// Path of the default tiny model (about 4M random weights, ChatML template), created on first use.

@@ -1,0 +1,512 @@
+//! The export document: a stored run with everything a report shows, checked against the store.
+//! Its JSON form is the `json` export (`schema/export.schema.json`); every other format renders it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hypatia_bus::payload::{
+    CitationCheck, EvidencePassage, ModelIdentity, Plan, RunProvenance, RunSettings, Scores, SkippedQuery,
+};
+use hypatia_core::{Paper, PaperId, PassageId};
+use hypatia_runs::{FailureRecord, RunRecord, RunReport, UsageTotals};
+use serde::{Deserialize, Serialize};
+
+use crate::keys::citation_keys;
+
+/// Bumped when a field is renamed or removed; adding a field keeps it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the store holds for the papers a run refers to.
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    pub papers: BTreeMap<PaperId, Paper>,
+    /// The stored text of every passage of those papers.
+    pub passages: BTreeMap<PassageId, String>,
+    /// Known citations between papers (citing, cited).
+    pub citation_edges: Vec<(PaperId, PaperId)>,
+}
+
+/// The run as the store lists it.
+#[derive(Debug, Clone)]
+pub struct RunMeta {
+    pub run_id: String,
+    pub question: String,
+    /// As shown to users: running, interrupted, completed, budget_exhausted, failed or cancelled.
+    pub status: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ExportError {
+    #[error(
+        "hypothesis {hypothesis} cites passage {passage}, which {reason}: the export was refused, since a report \
+         may quote only passages stored in the project"
+    )]
+    UnresolvedCitation {
+        hypothesis: String,
+        passage: PassageId,
+        reason: &'static str,
+    },
+    #[error(
+        "the review of hypothesis {hypothesis} names paper {paper} as prior work, but the project has no such \
+         paper: the export was refused"
+    )]
+    UnresolvedPaper { hypothesis: String, paper: PaperId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportDocument {
+    pub schema_version: u32,
+    /// The Hypatia that wrote this export.
+    pub generator: String,
+    pub run_id: String,
+    pub question: String,
+    pub status: String,
+    pub detail: Option<String>,
+    /// False unless the run completed or stopped on a budget: then the report is what exists so far.
+    pub complete: bool,
+    /// What a reader must know first, for an unfinished or failed run.
+    pub notice: Option<String>,
+    pub settings: Option<RunSettings>,
+    pub plan: Option<Plan>,
+    pub evidence: Vec<EvidenceEntry>,
+    pub skipped_queries: Vec<SkippedQuery>,
+    /// Best first.
+    pub hypotheses: Vec<HypothesisEntry>,
+    pub matches: Vec<MatchEntry>,
+    pub rounds: Vec<RoundEntry>,
+    pub failures: Vec<FailureRecord>,
+    pub usage: UsageTotals,
+    pub timings: Timings,
+    /// Every paper the report refers to (cited, or named as close prior work), in citation-key order.
+    pub papers: Vec<PaperEntry>,
+    pub citation_edges: Vec<CitationEdge>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceEntry {
+    pub passage_id: PassageId,
+    pub paper_id: PaperId,
+    pub title: String,
+    pub year: Option<i32>,
+    pub text: String,
+    pub score: f64,
+    /// Whether any hypothesis cites it.
+    pub cited: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HypothesisEntry {
+    pub rank: usize,
+    pub id: String,
+    pub round: u32,
+    pub parent: Option<String>,
+    pub statement: String,
+    pub rationale: String,
+    pub prediction: String,
+    pub experiment: String,
+    pub rating: f64,
+    pub rating_history: Vec<RatingPoint>,
+    pub matches_won: u32,
+    pub matches_lost: u32,
+    pub review: Option<ReviewEntry>,
+    pub citations: Vec<CitationEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatingPoint {
+    pub round: u32,
+    pub rating: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewEntry {
+    pub scores: Scores,
+    pub critique: String,
+    pub citation_checks: Vec<CitationCheck>,
+    pub closest_papers: Vec<ClosePaperEntry>,
+    /// Set when the hypothesis nearly restates a paper.
+    pub restates: Option<ClosePaperEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClosePaperEntry {
+    pub paper_id: PaperId,
+    pub key: String,
+    pub title: String,
+    pub year: Option<i32>,
+    pub similarity: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CitationEntry {
+    pub passage_id: PassageId,
+    pub paper_id: PaperId,
+    pub key: String,
+    pub title: String,
+    pub year: Option<i32>,
+    /// The passage exactly as stored.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchEntry {
+    pub id: String,
+    pub round: u32,
+    pub first: String,
+    pub second: String,
+    pub winner: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundEntry {
+    pub round: u32,
+    /// Best first.
+    pub ratings: Vec<RoundRating>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundRating {
+    pub hypothesis_id: String,
+    pub rating: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub started_ms: i64,
+    pub last_message_ms: i64,
+    /// Time worked on the run, summed over sessions (time spent stopped not counted).
+    pub working_ms: i64,
+    /// Time in model calls; concurrent calls add up.
+    pub model_ms: u64,
+    pub sessions: u32,
+    pub messages: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaperEntry {
+    pub key: String,
+    pub paper_id: PaperId,
+    pub title: String,
+    pub authors: Vec<String>,
+    pub year: Option<i32>,
+    pub venue: Option<String>,
+    pub doi: Option<String>,
+    pub arxiv_id: Option<String>,
+    pub url: Option<String>,
+    #[serde(rename = "abstract")]
+    pub abstract_text: Option<String>,
+    /// Cited by a hypothesis (as opposed to only named as close prior work).
+    pub cited: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CitationEdge {
+    pub citing: PaperId,
+    pub cited: PaperId,
+}
+
+impl ExportDocument {
+    /// The run's document, after the integrity gate: every citation must be a passage the agents were
+    /// given, stored in the project with the same text; every paper named must be stored.
+    pub fn build(record: &RunRecord, meta: &RunMeta, library: &Library) -> Result<ExportDocument, ExportError> {
+        check_integrity(record, library)?;
+        let report = RunReport::new(record, &meta.question, &meta.status, meta.detail.as_deref());
+
+        let referenced = referenced_papers(record);
+        let cited_papers: BTreeSet<PaperId> = record
+            .hypotheses
+            .values()
+            .flat_map(|h| h.citations.iter().map(PassageId::paper_id))
+            .collect();
+        let mut bibliography: Vec<&Paper> = referenced.iter().filter_map(|id| library.papers.get(id)).collect();
+        let keys = citation_keys(&bibliography);
+        let key_of = |id: &PaperId| keys.get(id).cloned().unwrap_or_else(|| id.to_string());
+        bibliography.sort_by_key(|paper| key_of(&paper.id));
+
+        let close_entry = |paper: &hypatia_bus::payload::ClosePaper| ClosePaperEntry {
+            paper_id: paper.paper_id.clone(),
+            key: key_of(&paper.paper_id),
+            title: paper.title.clone(),
+            year: paper.year,
+            similarity: paper.similarity,
+        };
+        let hypotheses = report
+            .hypotheses
+            .iter()
+            .map(|h| {
+                let review = record.reviews.get(&h.id).map(|review| ReviewEntry {
+                    scores: review.scores,
+                    critique: review.critique.clone(),
+                    citation_checks: review.citations.clone(),
+                    closest_papers: review.novelty.closest.iter().map(close_entry).collect(),
+                    restates: review.novelty.restates.as_ref().map(close_entry),
+                });
+                HypothesisEntry {
+                    rank: h.rank,
+                    id: h.id.clone(),
+                    round: h.round,
+                    parent: h.parent.clone(),
+                    statement: h.statement.clone(),
+                    rationale: h.rationale.clone(),
+                    prediction: h.prediction.clone(),
+                    experiment: h.experiment.clone(),
+                    rating: h.rating,
+                    rating_history: h
+                        .rating_history
+                        .iter()
+                        .map(|&(round, rating)| RatingPoint { round, rating })
+                        .collect(),
+                    matches_won: h.matches_won,
+                    matches_lost: h.matches_lost,
+                    review,
+                    citations: h
+                        .citations
+                        .iter()
+                        .map(|c| CitationEntry {
+                            passage_id: c.passage_id.clone(),
+                            paper_id: c.paper_id.clone(),
+                            key: key_of(&c.paper_id),
+                            title: c.title.clone(),
+                            year: c.year,
+                            text: library
+                                .passages
+                                .get(&c.passage_id)
+                                .cloned()
+                                .unwrap_or_else(|| c.text.clone()),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+
+        let cited_passages: BTreeSet<&PassageId> =
+            record.hypotheses.values().flat_map(|h| h.citations.iter()).collect();
+        let evidence = record
+            .evidence
+            .iter()
+            .flatten()
+            .map(|p: &EvidencePassage| EvidenceEntry {
+                passage_id: p.passage_id.clone(),
+                paper_id: p.paper_id.clone(),
+                title: p.title.clone(),
+                year: p.year,
+                text: p.text.clone(),
+                score: p.score,
+                cited: cited_passages.contains(&p.passage_id),
+            })
+            .collect();
+
+        let papers = bibliography
+            .iter()
+            .map(|paper| PaperEntry {
+                key: key_of(&paper.id),
+                paper_id: paper.id.clone(),
+                title: paper.title.clone(),
+                authors: paper.authors.clone(),
+                year: paper.year,
+                venue: paper.venue.clone(),
+                doi: paper.doi.clone(),
+                arxiv_id: paper.arxiv_id.clone(),
+                url: paper.url.clone(),
+                abstract_text: paper.abstract_text.clone(),
+                cited: cited_papers.contains(&paper.id),
+            })
+            .collect();
+        let citation_edges = library
+            .citation_edges
+            .iter()
+            .filter(|(citing, cited)| referenced.contains(citing) && referenced.contains(cited))
+            .map(|(citing, cited)| CitationEdge {
+                citing: citing.clone(),
+                cited: cited.clone(),
+            })
+            .collect();
+
+        let complete = matches!(meta.status.as_str(), "completed" | "budget_exhausted");
+        Ok(ExportDocument {
+            schema_version: SCHEMA_VERSION,
+            generator: format!("hypatia {}", env!("CARGO_PKG_VERSION")),
+            run_id: meta.run_id.clone(),
+            question: meta.question.clone(),
+            status: meta.status.clone(),
+            detail: meta.detail.clone(),
+            complete,
+            notice: notice(&meta.status, meta.detail.as_deref()),
+            settings: record.settings.as_ref().map(shareable_settings),
+            plan: record.plan.clone(),
+            evidence,
+            skipped_queries: record.skipped_queries.clone(),
+            hypotheses,
+            matches: record
+                .matches
+                .iter()
+                .map(|m| MatchEntry {
+                    id: m.id.clone(),
+                    round: m.round,
+                    first: m.first.clone(),
+                    second: m.second.clone(),
+                    winner: m.winner_id().to_owned(),
+                    reason: m.reason.clone(),
+                })
+                .collect(),
+            rounds: record
+                .rounds_finished
+                .iter()
+                .map(|(round, ratings)| RoundEntry {
+                    round: *round,
+                    ratings: ratings
+                        .iter()
+                        .map(|(id, rating)| RoundRating {
+                            hypothesis_id: id.clone(),
+                            rating: (rating * 10.0).round() / 10.0,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            failures: record.failures.clone(),
+            usage: record.usage.clone(),
+            timings: Timings {
+                started_ms: record.started_ms,
+                last_message_ms: record.last_ms,
+                working_ms: record.elapsed_ms(),
+                model_ms: record.usage.model_ms,
+                sessions: record.sessions,
+                messages: record.messages,
+            },
+            papers,
+            citation_edges,
+        })
+    }
+
+    pub fn paper(&self, key: &str) -> Option<&PaperEntry> {
+        self.papers.iter().find(|p| p.key == key)
+    }
+
+    pub fn paper_by_id(&self, id: &PaperId) -> Option<&PaperEntry> {
+        self.papers.iter().find(|p| &p.paper_id == id)
+    }
+
+    pub fn provenance(&self) -> Option<&RunProvenance> {
+        self.settings.as_ref()?.provenance.as_ref()
+    }
+
+    /// The model as a reader should see it: file name and hash, or endpoint and model name.
+    pub fn model_summary(&self) -> String {
+        match self.provenance().map(|p| &p.model) {
+            Some(ModelIdentity::Local {
+                file_name, size_bytes, ..
+            }) => format!("{file_name} ({})", human_bytes(*size_bytes)),
+            Some(ModelIdentity::Openai { base_url, model }) => format!("{model} at {base_url}"),
+            None => self
+                .settings
+                .as_ref()
+                .map_or_else(|| "not recorded".to_owned(), |s| s.model.clone()),
+        }
+    }
+}
+
+/// Every paper a run's report names: the papers of cited passages and of close prior work.
+pub fn referenced_papers(record: &RunRecord) -> BTreeSet<PaperId> {
+    let cited = record
+        .hypotheses
+        .values()
+        .flat_map(|h| h.citations.iter().map(PassageId::paper_id));
+    let close = record.reviews.values().flat_map(|review| {
+        review
+            .novelty
+            .closest
+            .iter()
+            .chain(review.novelty.restates.iter())
+            .map(|paper| paper.paper_id.clone())
+    });
+    cited.chain(close).collect()
+}
+
+fn check_integrity(record: &RunRecord, library: &Library) -> Result<(), ExportError> {
+    for hypothesis in record.hypotheses.values() {
+        for passage in &hypothesis.citations {
+            let unresolved = |reason| ExportError::UnresolvedCitation {
+                hypothesis: hypothesis.id.clone(),
+                passage: passage.clone(),
+                reason,
+            };
+            let given = record
+                .evidence_passage(passage)
+                .ok_or_else(|| unresolved("is not in the evidence the run's agents were given"))?;
+            let stored = library
+                .passages
+                .get(passage)
+                .ok_or_else(|| unresolved("is not stored in the project"))?;
+            if stored != &given.text {
+                return Err(unresolved("is stored with different text than the run quotes"));
+            }
+            if !library.papers.contains_key(&passage.paper_id()) {
+                return Err(unresolved("belongs to a paper the project does not have"));
+            }
+        }
+    }
+    for review in record.reviews.values() {
+        for paper in review.novelty.closest.iter().chain(review.novelty.restates.iter()) {
+            if !library.papers.contains_key(&paper.paper_id) {
+                return Err(ExportError::UnresolvedPaper {
+                    hypothesis: review.hypothesis_id.clone(),
+                    paper: paper.paper_id.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Settings as they may leave the machine: the model file by name, not by its path.
+fn shareable_settings(settings: &RunSettings) -> RunSettings {
+    let mut settings = settings.clone();
+    settings.model_file = settings
+        .model_file
+        .as_ref()
+        .and_then(|path| path.file_name())
+        .map(std::path::PathBuf::from);
+    settings
+}
+
+fn notice(status: &str, detail: Option<&str>) -> Option<String> {
+    let detail = detail.map_or(String::new(), |d| format!(" ({d})"));
+    match status {
+        "completed" => None,
+        "budget_exhausted" => Some(format!("This run stopped early when a budget was spent{detail}.")),
+        "running" => Some(
+            "This run is still going: this report shows what exists so far, and a later export will show more."
+                .to_owned(),
+        ),
+        "interrupted" => Some(
+            "This run was interrupted before it finished: this report shows what exists so far (`hypatia resume` \
+             continues it)."
+                .to_owned(),
+        ),
+        "failed" => Some(format!(
+            "This run failed{detail}: this report shows what exists, which may be incomplete."
+        )),
+        "cancelled" => Some(format!(
+            "This run was cancelled{detail}: this report shows what exists, which may be incomplete."
+        )),
+        other => Some(format!(
+            "This run's status is `{other}`: this report may be incomplete."
+        )),
+    }
+}
+
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
