@@ -226,7 +226,7 @@ pub fn scores(doc: &ExportDocument) -> String {
                         out,
                         "<rect x=\"{label_width}\" y=\"{y:.1}\" width=\"{bar_width}\" height=\"{:.1}\" class=\"track\"/>\
                          <rect x=\"{label_width}\" y=\"{y:.1}\" width=\"{length:.1}\" height=\"{:.1}\" fill=\"{}\">\
-                         <title>{}: {} of 5</title></rect><text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\">{value}</text>",
+                         <title>{}: {} of 5</title></rect><text class=\"axis value\" x=\"{:.1}\" y=\"{:.1}\">{value}</text>",
                         bar_height - 2.0,
                         bar_height - 2.0,
                         SCORE_COLOURS[index],
