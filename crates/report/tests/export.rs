@@ -226,30 +226,24 @@ fn dot_graph_links_hypotheses_passages_and_papers() {
     assert_eq!(dot.matches("[label=\"cites\"]").count(), 7, "one edge per citation");
     assert!(dot.contains("\"h:h1.2\" -> \"h:h1\" [label=\"revises\""));
     // Parsed by Graphviz itself where it is installed (CI installs it).
-    match std::process::Command::new("dot")
+    let Some(graphviz) = tool_for_test("dot", "-V", "HYPATIA_REQUIRE_GRAPHVIZ") else {
+        return;
+    };
+    let mut child = std::process::Command::new(graphviz)
         .arg("-Tsvg")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
+        .expect("dot runs");
     {
-        Ok(mut child) => {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(dot.as_bytes())
-                .expect("write");
-            let output = child.wait_with_output().expect("dot ran");
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-            assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
-        }
-        Err(_) if std::env::var_os("HYPATIA_REQUIRE_GRAPHVIZ").is_none() => {
-            eprintln!("skipping the Graphviz parse: `dot` is not installed (apt-get install graphviz)");
-        }
-        Err(error) => panic!("HYPATIA_REQUIRE_GRAPHVIZ is set but `dot` cannot run: {error}"),
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(dot.as_bytes()).expect("write");
     }
+    let output = child.wait_with_output().expect("dot ran");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("<svg"));
 }
 
 #[test]
@@ -399,4 +393,70 @@ fn chromium_renders_the_report_without_running_paper_text_or_fetching_anything()
         rendered.dom.contains("data-pwned=\"1\""),
         "the control script did not run"
     );
+}
+
+#[test]
+fn pandoc_resolves_every_markdown_citation_against_the_bibtex_export() {
+    let Some(pandoc) = tool_for_test("pandoc", "--version", "HYPATIA_REQUIRE_PANDOC") else {
+        return;
+    };
+    let doc = document();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let markdown = dir.path().join(format!("{RUN_ID}.md"));
+    std::fs::write(&markdown, Format::Markdown.render(&doc)).expect("write md");
+    std::fs::write(dir.path().join(format!("{RUN_ID}.bib")), Format::Bibtex.render(&doc)).expect("write bib");
+    // The front matter names the bibliography, so plain `pandoc --citeproc` finds it.
+    let run = |file: &Path| {
+        let output = std::process::Command::new(&pandoc)
+            .current_dir(dir.path())
+            .arg(file)
+            .args(["--citeproc", "--standalone", "--to", "html"])
+            .output()
+            .expect("pandoc runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (html, warnings) = run(&markdown);
+    assert!(
+        !warnings.contains("not found"),
+        "pandoc could not resolve a citation: {warnings}"
+    );
+    for paper in &doc.papers {
+        assert!(
+            html.contains(&format!("id=\"ref-{}\"", paper.key)),
+            "{} is not in pandoc's bibliography",
+            paper.key
+        );
+    }
+    assert!(!html.contains("<script"), "paper text became markup through pandoc");
+    // The same check sees a citation that does not resolve.
+    let broken = dir.path().join("broken.md");
+    let text = Format::Markdown
+        .render(&doc)
+        .replace("[@lovelace2023language]", "[@nosuch2020key]");
+    std::fs::write(&broken, text).expect("write");
+    let (_, warnings) = run(&broken);
+    assert!(warnings.contains("nosuch2020key"), "{warnings}");
+}
+
+/// A command-line tool a test needs: `None` (saying why) when missing, a panic when `require` is set.
+fn tool_for_test(program: &str, version_flag: &str, require: &str) -> Option<std::path::PathBuf> {
+    let found = std::process::Command::new(program)
+        .arg(version_flag)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    match (found, std::env::var_os(require).is_some()) {
+        (true, _) => Some(program.into()),
+        (false, true) => panic!("{require} is set but `{program}` cannot run here"),
+        (false, false) => {
+            eprintln!("skipping: `{program}` is not installed (set {require} to make this a failure)");
+            None
+        }
+    }
 }
