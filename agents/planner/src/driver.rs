@@ -100,7 +100,10 @@ pub async fn drive(bus: &Bus, run_id: &str, cancel: CancellationToken) -> Result
         in_flight: JoinSet::new(),
         in_flight_ids: HashSet::new(),
     };
-    driver.run(cancel).await
+    let outcome = driver.run(cancel).await;
+    // Nothing of the run is in flight any more: a long-lived bus need not keep its token.
+    bus.close_run(run_id);
+    outcome
 }
 
 struct Driver {

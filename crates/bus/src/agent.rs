@@ -33,18 +33,33 @@ impl AgentHandle {
         self.name
     }
 
-    /// Stops taking requests, cancels the ones in progress and waits for the task.
+    /// Stops taking requests, cancels the ones in progress and waits for the task, at most
+    /// [`SHUTDOWN_GRACE`].
     pub async fn shutdown(self, bus: &Bus) {
+        self.shutdown_within(bus, SHUTDOWN_GRACE).await;
+    }
+
+    /// As [`AgentHandle::shutdown`], giving up on a handler that ignores cancellation after `grace`:
+    /// shutting down must not hang on one stuck model call.
+    pub async fn shutdown_within(mut self, bus: &Bus, grace: Duration) {
         bus.unregister(self.name);
         self.cancel.cancel();
-        if let Err(error) = self.task.await {
-            tracing::error!(agent = %self.name, %error, "agent task ended badly");
+        match tokio::time::timeout(grace, &mut self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(agent = %self.name, %error, "agent task ended badly"),
+            Err(_) => {
+                tracing::warn!(agent = %self.name, ?grace, "agent did not stop after cancellation; abandoning it");
+                self.task.abort();
+            }
         }
     }
 }
 
 /// Transient failures are tried this many times in all before the failure is the reply.
 const ATTEMPTS: u32 = 3;
+
+/// How long a shutdown waits for handlers to notice cancellation.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub fn spawn_agent<A: Agent>(bus: &Bus, agent: Arc<A>, concurrency: usize, inbox_capacity: usize) -> AgentHandle {
     let name = agent.name();
@@ -57,6 +72,8 @@ pub fn spawn_agent<A: Agent>(bus: &Bus, agent: Arc<A>, concurrency: usize, inbox
         let mut running = tokio::task::JoinSet::new();
         loop {
             let delivery = tokio::select! {
+                // Checked first: after shutdown, a queued request is not taken.
+                biased;
                 _ = stop.cancelled() => break,
                 delivery = inbox.recv() => delivery,
             };
@@ -76,6 +93,12 @@ pub fn spawn_agent<A: Agent>(bus: &Bus, agent: Arc<A>, concurrency: usize, inbox
         while running.join_next().await.is_some() {}
     });
     AgentHandle { name, task, cancel }
+}
+
+fn cancelled_payload() -> Payload {
+    Payload::TaskFailed {
+        failure: AgentFailure::new(FailureKind::Cancelled, "cancelled"),
+    }
 }
 
 async fn answer<A: Agent>(agent: Arc<A>, bus: &Bus, delivery: Delivery, cancel: CancellationToken) {
@@ -106,7 +129,12 @@ async fn answer<A: Agent>(agent: Arc<A>, bus: &Bus, delivery: Delivery, cancel: 
                 if failure.kind == FailureKind::Transient && attempt < ATTEMPTS && !run_cancel.is_cancelled() =>
             {
                 tracing::info!(agent = %name, id = %envelope.id, attempt, %failure, "transient failure; trying again");
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                let back_off = tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt)));
+                tokio::select! {
+                    () = back_off => {}
+                    () = run_cancel.cancelled() => break cancelled_payload(),
+                    () = cancel.cancelled() => break cancelled_payload(),
+                }
                 attempt += 1;
             }
             Err(mut failure) => {

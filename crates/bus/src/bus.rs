@@ -79,8 +79,10 @@ impl Bus {
 
     /// Journals a message, then shows it to subscribers.
     pub async fn journal(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
+        // Encoded outside the ordering lock: only the insert and the publication need it.
+        let entry = envelope.to_entry()?;
         let _in_order = self.inner.journal_order.lock().await;
-        envelope.seq = self.inner.store.append_message(&envelope.to_entry()?).await?;
+        envelope.seq = self.inner.store.append_message(&entry).await?;
         self.publish(&envelope);
         Ok(envelope)
     }
@@ -102,19 +104,20 @@ impl Bus {
     /// first unless it already is (a request re-sent after a resume); the
     /// reply arrives journaled by the agent that made it.
     pub async fn request(&self, envelope: Envelope, already_journaled: bool) -> Result<Envelope, BusError> {
+        let recipient = envelope.recipient;
+        // Before journaling: a request to nobody must not sit in the journal unanswered.
+        let inbox = self
+            .inboxes()
+            .get(&recipient)
+            .cloned()
+            .ok_or_else(|| BusError::NoSuchAgent(recipient.to_string()))?;
         let envelope = if already_journaled {
             self.publish(&envelope);
             envelope
         } else {
             self.journal(envelope).await?
         };
-        let recipient = envelope.recipient;
         let id = envelope.id.clone();
-        let inbox = self
-            .inboxes()
-            .get(&recipient)
-            .cloned()
-            .ok_or_else(|| BusError::NoSuchAgent(recipient.to_string()))?;
         let (reply, answer) = oneshot::channel();
         let stopped = || BusError::AgentStopped {
             agent: recipient.to_string(),
@@ -138,6 +141,17 @@ impl Bus {
     /// Gives a run a fresh cancellation token: a run resumed after `cancel_run` in the same process.
     pub fn open_run(&self, run_id: &str) {
         self.cancels().insert(run_id.to_owned(), CancellationToken::new());
+    }
+
+    /// Forgets a run's token once nothing of the run is in flight, so a long-lived bus (the terminal
+    /// UI) does not keep one per run it ever drove.
+    pub fn close_run(&self, run_id: &str) {
+        self.cancels().remove(run_id);
+    }
+
+    /// Runs with a cancellation token: open ones, and cancelled ones not yet closed.
+    pub fn tracked_runs(&self) -> usize {
+        self.cancels().len()
     }
 
     fn cancels(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {

@@ -16,7 +16,7 @@ mod envelope;
 mod error;
 pub mod payload;
 
-pub use agent::{Agent, AgentHandle, spawn_agent};
+pub use agent::{Agent, AgentHandle, SHUTDOWN_GRACE, spawn_agent};
 pub use bus::{Bus, Delivery};
 pub use envelope::{AgentName, Envelope, now_ms};
 pub use error::{AgentFailure, BusError, FailureKind};

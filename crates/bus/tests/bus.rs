@@ -580,6 +580,61 @@ async fn requesting_an_agent_that_is_not_running_is_an_error() {
         matches!(&result, Err(BusError::NoSuchAgent(name)) if name == "retriever"),
         "{result:?}"
     );
+    // Refused before it was journaled: no unanswered request is left behind.
+    assert_eq!(ids(&journal(&bus, "run-1").await), ["session"]);
+}
+
+/// Never answers and ignores cancellation: a handler stuck in a call that cannot be interrupted.
+struct Stuck {
+    started: mpsc::UnboundedSender<()>,
+}
+
+impl Agent for Stuck {
+    fn name(&self) -> AgentName {
+        AgentName::Retriever
+    }
+
+    async fn handle(self: Arc<Self>, _request: Envelope, _cancel: CancellationToken) -> Result<Payload, AgentFailure> {
+        let _ = self.started.send(());
+        std::future::pending::<()>().await;
+        Ok(evidence())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_gives_up_on_a_handler_that_ignores_cancellation() {
+    let (_dir, bus) = open_bus().await;
+    start(&bus, "run-1").await;
+    let (started, mut has_started) = mpsc::unbounded_channel();
+    let agent = spawn_agent(&bus, Arc::new(Stuck { started }), 1, 8);
+    let pending = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.request(retrieve("run-1", "task-1"), false).await })
+    };
+    within("the handler to start", has_started.recv()).await;
+    within(
+        "shutdown of a stuck agent",
+        agent.shutdown_within(&bus, Duration::from_millis(200)),
+    )
+    .await;
+    // The requester is told, rather than left waiting for a reply that cannot come.
+    let result = within("the abandoned request", pending).await.expect("requester task");
+    assert!(matches!(result, Err(BusError::AgentStopped { .. })), "{result:?}");
+    assert_eq!(ids(&journal(&bus, "run-1").await), ["session", "task-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_run_leaves_no_cancellation_token_behind() {
+    let (_dir, bus) = open_bus().await;
+    bus.open_run("run-1");
+    bus.cancel_run("run-2");
+    assert_eq!(bus.tracked_runs(), 2);
+    bus.close_run("run-1");
+    bus.close_run("run-2");
+    assert_eq!(bus.tracked_runs(), 0);
+    // A closed run opened again works as new.
+    bus.open_run("run-2");
+    assert!(!bus.run_token("run-2").is_cancelled());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
