@@ -6,15 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use hypatia_project::Project;
-use hypatia_report::{ExportDocument, Format, Library, RunMeta, referenced_papers};
+use hypatia_report::Format;
 
-use super::runs::{load_record, shown_status};
 use crate::cli::ExportArgs;
 
 pub async fn run(project: Project, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let formats = formats(&args)?;
     let run_id = resolve_run(&project, &args.run).await?;
-    let document = load_document(&project, &run_id).await?;
+    let document = hypatia_session::load_document(&project, &run_id).await?;
     project.close().await;
     if let Some(notice) = &document.notice {
         eprintln!("note: {notice}");
@@ -79,26 +78,6 @@ async fn resolve_run(project: &Project, run: &str) -> anyhow::Result<String> {
         };
     }
     Ok(run.to_owned())
-}
-
-/// The run's document, with every paper it refers to read from the store (the integrity gate
-/// checks citations against these).
-pub async fn load_document(project: &Project, run_id: &str) -> anyhow::Result<ExportDocument> {
-    let (run, record) = load_record(project, run_id).await?;
-    let mut library = Library::default();
-    for paper_id in referenced_papers(&record) {
-        if let Some((paper, passages)) = project.paper(&paper_id).await? {
-            library.passages.extend(passages.into_iter().map(|p| (p.id, p.text)));
-            library.papers.insert(paper_id, paper);
-        }
-    }
-    let meta = RunMeta {
-        run_id: run.id.clone(),
-        question: run.question.clone(),
-        status: shown_status(project, &run.id, &run.status),
-        detail: run.detail.clone(),
-    };
-    Ok(ExportDocument::build(&record, &meta, &library)?)
 }
 
 /// Written beside the target and renamed over it, so a reader never sees half a file.

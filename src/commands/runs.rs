@@ -4,10 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use hypatia_bus::Envelope;
 use hypatia_project::Project;
-use hypatia_runs::{RunRecord, RunReport};
-use hypatia_store::RunRow;
+use hypatia_runs::RunReport;
 
 use crate::cli::RunsCommand;
 
@@ -21,7 +19,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                     .iter()
                     .map(|run| {
                         let mut row = serde_json::to_value(run).unwrap_or_default();
-                        row["status"] = shown_status(&project, &run.id, &run.status).into();
+                        row["status"] = hypatia_session::shown_status(&project, &run.id, &run.status).into();
                         row
                     })
                     .collect();
@@ -36,7 +34,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                         "{}  {}  {:<16}  {}",
                         run.id,
                         hypatia_core::time::utc_minutes(run.created_ms),
-                        shown_status(&project, &run.id, &run.status),
+                        hypatia_session::shown_status(&project, &run.id, &run.status),
                         run.question
                     )?;
                 }
@@ -53,31 +51,11 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// A run marked running that no process holds was interrupted (killed, or Ctrl-C).
-pub fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
-    if status == "running" && !project.run_is_active(run_id) {
-        "interrupted".to_owned()
-    } else {
-        status.to_owned()
-    }
-}
-
 /// A run's journal folded into its report.
 pub async fn load_report(project: &Project, run_id: &str) -> anyhow::Result<RunReport> {
-    let (run, record) = load_record(project, run_id).await?;
-    let status = shown_status(project, run_id, &run.status);
+    let (run, record) = hypatia_session::load_record(project, run_id).await?;
+    let status = hypatia_session::shown_status(project, run_id, &run.status);
     Ok(RunReport::new(&record, &run.question, &status, run.detail.as_deref()))
-}
-
-/// A run as the store lists it, and its journal folded.
-pub async fn load_record(project: &Project, run_id: &str) -> anyhow::Result<(RunRow, RunRecord)> {
-    let store = project.store();
-    let Some(run) = store.run(run_id).await? else {
-        bail!("there is no run `{run_id}` in this project (`hypatia runs list` shows them)");
-    };
-    let entries = store.run_messages(run_id, 0).await?;
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    Ok((run, RunRecord::from_envelopes(run_id, &envelopes)))
 }
 
 pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {

@@ -2,6 +2,8 @@
 //! sharing one model through one [`Thinker`]. The headless job and the
 //! terminal UI both run reviews through a session.
 
+mod runs;
+
 use std::sync::Arc;
 
 use hypatia_agentkit::Thinker;
@@ -11,6 +13,8 @@ use hypatia_planner::PlannerAgent;
 use hypatia_project::Project;
 use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
+
+pub use runs::{RunError, document_of, load_document, load_record, shown_status};
 
 /// Requests an agent's inbox holds before senders wait.
 const INBOX: usize = 64;

@@ -1,0 +1,67 @@
+//! Stored runs as the CLI and the terminal UI read them: the journal folded, the status as a
+//! person should see it, and the checked export document.
+
+use hypatia_bus::{BusError, Envelope};
+use hypatia_project::{Project, ProjectError};
+use hypatia_report::{ExportDocument, ExportError, Library, RunMeta, referenced_papers};
+use hypatia_runs::RunRecord;
+use hypatia_store::{RunRow, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("there is no run `{0}` in this project (`hypatia runs list` shows them)")]
+    NoSuchRun(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Journal(#[from] BusError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+}
+
+/// A run as the store lists it, and its journal folded.
+pub async fn load_record(project: &Project, run_id: &str) -> Result<(RunRow, RunRecord), RunError> {
+    let store = project.store();
+    let Some(run) = store.run(run_id).await? else {
+        return Err(RunError::NoSuchRun(run_id.to_owned()));
+    };
+    let entries = store.run_messages(run_id, 0).await?;
+    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
+    Ok((run, RunRecord::from_envelopes(run_id, &envelopes)))
+}
+
+/// A run marked running that no process holds was interrupted (killed, or Ctrl-C).
+pub fn shown_status(project: &Project, run_id: &str, status: &str) -> String {
+    if status == "running" && !project.run_is_active(run_id) {
+        "interrupted".to_owned()
+    } else {
+        status.to_owned()
+    }
+}
+
+/// The run's export document, with every paper it refers to read from the store (the integrity
+/// gate checks citations against these).
+pub async fn load_document(project: &Project, run_id: &str) -> Result<ExportDocument, RunError> {
+    let (run, record) = load_record(project, run_id).await?;
+    document_of(project, &run, &record).await
+}
+
+/// The export document of a run already folded.
+pub async fn document_of(project: &Project, run: &RunRow, record: &RunRecord) -> Result<ExportDocument, RunError> {
+    let mut library = Library::default();
+    for paper_id in referenced_papers(record) {
+        if let Some((paper, passages)) = project.paper(&paper_id).await? {
+            library.passages.extend(passages.into_iter().map(|p| (p.id, p.text)));
+            library.papers.insert(paper_id, paper);
+        }
+    }
+    let meta = RunMeta {
+        run_id: run.id.clone(),
+        question: run.question.clone(),
+        status: shown_status(project, &run.id, &run.status),
+        detail: run.detail.clone(),
+    };
+    Ok(ExportDocument::build(record, &meta, &library)?)
+}
