@@ -1,7 +1,6 @@
 //! `hypatia export`: a run's report in one format to stdout or a file, or several into a folder.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -18,24 +17,24 @@ pub async fn run(project: Project, args: ExportArgs) -> anyhow::Result<ExitCode>
     if let Some(notice) = &document.notice {
         eprintln!("note: {notice}");
     }
-    // Everything is rendered before anything is written: a failure leaves no partial export.
-    let rendered: Vec<(Format, String)> = formats.iter().map(|f| (*f, f.render(&document))).collect();
     match (&args.out, &args.out_dir) {
         (Some(file), _) => {
-            write_atomically(file, &rendered[0].1)?;
+            hypatia_session::write_atomically(file, &formats[0].render(&document))
+                .with_context(|| format!("cannot write {}", file.display()))?;
             eprintln!("wrote {}", file.display());
         }
         (None, Some(dir)) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
-            for (format, text) in &rendered {
-                let file = dir.join(format!("{run_id}.{}", format.extension()));
-                write_atomically(&file, text)?;
+            // Everything is rendered before anything is written: a failure leaves no partial export.
+            let written = hypatia_session::export_to_dir(&document, &formats, dir)
+                .with_context(|| format!("cannot write the export into {}", dir.display()))?;
+            for file in written {
                 eprintln!("wrote {}", file.display());
             }
         }
         (None, None) => {
+            let text = formats[0].render(&document);
             let mut out = std::io::stdout().lock();
-            match out.write_all(rendered[0].1.as_bytes()).and_then(|()| out.flush()) {
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
                 Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other.context("cannot write to standard output")?,
             }
@@ -78,25 +77,4 @@ async fn resolve_run(project: &Project, run: &str) -> anyhow::Result<String> {
         };
     }
     Ok(run.to_owned())
-}
-
-/// Written beside the target and renamed over it, so a reader never sees half a file.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?
-        .to_string_lossy();
-    let temporary = parent.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::File::open(&temporary)?.sync_all())
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error).with_context(|| format!("cannot write {}", path.display()));
-    }
-    Ok(())
 }

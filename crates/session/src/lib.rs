@@ -2,6 +2,7 @@
 //! sharing one model through one [`Thinker`]. The headless job and the
 //! terminal UI both run reviews through a session.
 
+mod files;
 mod runs;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use hypatia_project::Project;
 use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
 
+pub use files::{export_to_dir, write_atomically};
 pub use runs::{RunError, document_of, load_document, load_record, shown_status};
 
 /// Requests an agent's inbox holds before senders wait.
