@@ -15,8 +15,9 @@ pub struct Cli {
     /// More log output on stderr (-v info, -vv debug); HYPATIA_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Without one, `hypatia` opens the terminal UI when attached to a terminal.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +70,8 @@ pub enum Command {
     },
     /// Write a run's report: Markdown, self-contained HTML, JSON, BibTeX, CSL-JSON or DOT.
     Export(ExportArgs),
+    /// The terminal UI: search the library, follow runs, explore hypotheses (logs go to .hypatia/tui.log).
+    Tui,
     /// Show the effective configuration.
     Config {
         #[command(subcommand)]

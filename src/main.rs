@@ -12,7 +12,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, log_file(&cli).as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -32,7 +32,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
+/// The terminal UI owns the screen, so its logs go to `.hypatia/tui.log` in the project.
+fn log_file(cli: &cli::Cli) -> Option<std::path::PathBuf> {
+    use std::io::IsTerminal;
+    let tui = match &cli.command {
+        Some(cli::Command::Tui) => true,
+        None => std::io::stdout().is_terminal(),
+        Some(_) => false,
+    };
+    if !tui {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let root = hypatia_project::find_project_root(cli.project.as_deref(), &cwd).ok()?;
+    Some(root.join(hypatia_project::DATA_DIR).join("tui.log"))
+}
+
+fn init_logging(verbose: u8, file: Option<&std::path::Path>) {
     let default = match verbose {
         // llama.cpp warns about every full KV cache; the engine handles that, so only its errors show.
         0 => "warn,llama-cpp-2=error",
@@ -41,10 +57,18 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HYPATIA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let log = file.and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    match log {
+        Some(log) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(log))
+            .init(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
 }
 
 /// `hypatia search x | head` closing the pipe early is not an error.

@@ -10,3 +10,4 @@ mod models;
 mod review;
 mod review_faults;
 mod shared_data;
+mod tui;

@@ -10,6 +10,7 @@ mod review;
 mod runs;
 mod search;
 mod status;
+mod tui;
 
 use std::process::ExitCode;
 
@@ -19,7 +20,10 @@ use hypatia_project::{Project, find_project_root};
 use crate::cli::{Cli, Command};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return tui::open_or_help(cli.project.as_deref()).await;
+    };
+    match command {
         Command::Init { dir, name } => {
             let dir = dir.unwrap_or_else(|| ".".into());
             let project = Project::init(&dir, name.as_deref()).await?;
@@ -45,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resume(args) => review::resume(cli.project.as_deref(), args).await,
         Command::Runs { command } => runs::run(open(cli.project.as_deref()).await?, command).await,
         Command::Export(args) => export::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Tui => tui::run(open(cli.project.as_deref()).await?).await,
     }
 }
 

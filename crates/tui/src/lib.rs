@@ -1,0 +1,18 @@
+//! The terminal UI (`hypatia tui`). [`App`] is the state and the screen: keys and results in,
+//! commands out, drawn with ratatui and never blocked on work. [`run`] owns the terminal and carries
+//! the commands out against a project: searches, papers, runs followed from their journal, exports.
+
+mod app;
+mod hypotheses;
+mod keys;
+mod library;
+mod runs;
+mod runtime;
+mod theme;
+
+pub use app::{App, Command, FOLLOW_EVERY, Outcome, View};
+pub use keys::{HELP, Key};
+pub use library::{DEBOUNCE, Field, SearchSpec};
+pub use runs::RunSummary;
+pub use runtime::{Worker, run};
+pub use theme::Theme;

@@ -1,0 +1,370 @@
+//! The terminal UI driven by keys on a real project (SQLite store, tantivy index), drawn into
+//! ratatui's `TestBackend`, with the screens snapshotted.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hypatia_bus::payload::{Budget, CallUsage, Plan, RunSettings, SubQuestion};
+use hypatia_bus::{AgentName, Envelope, Payload};
+use hypatia_project::{IngestOptions, Project};
+use hypatia_report::ExportDocument;
+use hypatia_tui::{App, Command, DEBOUNCE, Key, Outcome, Theme, View, Worker};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use tokio::sync::mpsc;
+
+fn data(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data")
+        .join(name)
+}
+
+async fn project() -> (tempfile::TempDir, Arc<Project>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = Project::init(dir.path(), Some("tui")).await.expect("init");
+    for file in ["library.bib", "abstracts.txt"] {
+        project
+            .ingest_file(&data(file), IngestOptions::default(), &|_| {})
+            .await
+            .expect("ingest");
+    }
+    (dir, Arc::new(project))
+}
+
+fn worker(project: &Arc<Project>) -> Worker {
+    let (outcomes, _) = mpsc::unbounded_channel();
+    Worker {
+        project: project.clone(),
+        outcomes,
+    }
+}
+
+/// Carries out every command the app gives, feeding outcomes back, until it asks for nothing more.
+async fn settle(app: &mut App, worker: &Worker, mut commands: Vec<Command>) {
+    while let Some(command) = commands.pop() {
+        if command == Command::Quit {
+            continue;
+        }
+        let outcome = worker.carry_out(command).await;
+        commands.extend(app.apply(outcome));
+    }
+}
+
+async fn type_text(app: &mut App, worker: &Worker, text: &str) {
+    let start = Instant::now();
+    for c in text.chars() {
+        let commands = app.on_key(Key::Char(c), start);
+        assert!(commands.is_empty(), "a search ran before typing paused");
+    }
+    let commands = app.tick(start + DEBOUNCE + Duration::from_millis(1));
+    settle(app, worker, commands).await;
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal.draw(|frame| app.draw(frame)).expect("draw");
+    let buffer = terminal.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn plain() -> Theme {
+    Theme { colour: false }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_as_you_type_shows_hits_the_paper_and_the_years() {
+    let (_dir, project) = project().await;
+    let worker = worker(&project);
+    let mut app = App::new(plain());
+    app.on_key(Key::Char('/'), Instant::now());
+    type_text(&mut app, &worker, "language models").await;
+    let hits = &app.library.hits;
+    assert!(!hits.is_empty(), "no hits for a query in the library");
+    assert!(hits[0].title.contains("language models"), "{:?}", hits[0].title);
+    let detail = app.library.detail.as_ref().expect("the first hit opens");
+    assert_eq!(&detail.id, app.library.selected_paper().expect("selected"));
+    insta::assert_snapshot!("library", screen(&app, 100, 30));
+
+    // Down moves through the results once the search box is left.
+    app.on_key(Key::Esc, Instant::now());
+    let before = app.library.selected;
+    let commands = app.on_key(Key::Char('j'), Instant::now());
+    if app.library.hits.len() > 1 {
+        assert_eq!(app.library.selected, before + 1);
+        assert!(matches!(commands.as_slice(), [Command::OpenPaper(_)]), "{commands:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_fast_runs_one_search_with_the_whole_query_and_stale_answers_are_dropped() {
+    let mut app = App::new(plain());
+    app.on_key(Key::Char('/'), Instant::now());
+    let start = Instant::now();
+    for (i, c) in "protein".chars().enumerate() {
+        let commands = app.on_key(Key::Char(c), start + Duration::from_millis(10 * i as u64));
+        assert!(commands.is_empty());
+        assert!(
+            app.tick(start + Duration::from_millis(10 * i as u64 + 5)).is_empty(),
+            "searched mid-word"
+        );
+    }
+    let commands = app.tick(start + Duration::from_secs(1));
+    let [Command::Search(spec)] = commands.as_slice() else {
+        panic!("expected one search, got {commands:?}");
+    };
+    assert_eq!(spec.query, "protein");
+    assert!(
+        app.tick(start + Duration::from_secs(2)).is_empty(),
+        "the same search twice"
+    );
+    // An answer for what was typed before is not shown.
+    let mut old = spec.clone();
+    old.query = "prot".into();
+    app.apply(Outcome::Searched(old, Ok(Vec::new())));
+    assert!(app.library.searched.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_narrow_the_search_and_a_bad_year_is_explained() {
+    let (_dir, project) = project().await;
+    let worker = worker(&project);
+    let mut app = App::new(plain());
+    app.on_key(Key::Char('/'), Instant::now());
+    type_text(&mut app, &worker, "research").await;
+    let unfiltered = app.library.hits.len();
+    app.on_key(Key::Tab, Instant::now()); // to the years field
+    type_text(&mut app, &worker, "2030..").await;
+    assert!(app.library.hits.is_empty(), "nothing is from 2030 on");
+    assert!(unfiltered > 0);
+    app.on_key(Key::Backspace, Instant::now());
+    type_text(&mut app, &worker, "x").await;
+    let problem = app.library.problem.clone().expect("a bad year range is reported");
+    assert!(problem.contains("years"), "{problem}");
+    assert!(screen(&app, 100, 30).contains("years:"), "the problem is on screen");
+}
+
+/// The report crate's stored-run fixture, exported as JSON: a run with 4 ranked hypotheses.
+fn document() -> ExportDocument {
+    let snapshot = include_str!("../../report/tests/snapshots/export__export_json.snap");
+    let json = snapshot.splitn(3, "---\n").nth(2).expect("the snapshot body");
+    serde_json::from_str(json).expect("an export document")
+}
+
+#[test]
+fn the_leaderboard_shows_ranks_ratings_and_courses_and_a_citation_opens_its_paper() {
+    let mut app = App::new(plain());
+    app.apply(Outcome::Document(Ok(Box::new(document()))));
+    app.on_key(Key::Char('3'), Instant::now());
+    assert_eq!(app.view, View::Hypotheses);
+    insta::assert_snapshot!("hypotheses", screen(&app, 120, 36));
+    app.on_key(Key::Char('j'), Instant::now());
+    assert_eq!(app.hypotheses.selected, 1);
+    app.on_key(Key::Char('c'), Instant::now());
+    assert_eq!(app.hypotheses.citation, 1, "h1 cites two passages");
+    let commands = app.on_key(Key::Enter, Instant::now());
+    let cited = &document().hypotheses[1].citations[1];
+    assert_eq!(commands, vec![Command::OpenPaper(cited.paper_id.clone())]);
+    assert_eq!(app.view, View::Library, "the paper opens in the library view");
+}
+
+fn journal() -> Vec<Envelope> {
+    let run = "run-0tui";
+    let mut envelopes = vec![
+        Envelope::new(
+            run,
+            "start",
+            AgentName::User,
+            AgentName::Planner,
+            Payload::RunStarted {
+                settings: RunSettings {
+                    question: "How do agents rank ideas?".into(),
+                    hypotheses: 2,
+                    rounds: 1,
+                    leaders: 1,
+                    seed: 1,
+                    evidence_limit: 4,
+                    budget: Budget {
+                        model_calls: Some(40),
+                        tokens: None,
+                        minutes: None,
+                    },
+                    model: "llama:tiny.gguf".into(),
+                    model_file: None,
+                    provenance: None,
+                },
+            },
+        ),
+        Envelope::new(
+            run,
+            "r0.plan",
+            AgentName::Planner,
+            AgentName::Planner,
+            Payload::PlanRequest {
+                question: "How do agents rank ideas?".into(),
+                seed: 1,
+            },
+        ),
+    ];
+    let mut reply = Envelope::new(
+        run,
+        "r0.plan/reply",
+        AgentName::Planner,
+        AgentName::Planner,
+        Payload::PlanReady {
+            plan: Plan {
+                sub_questions: vec![SubQuestion {
+                    question: "Which tournaments are fair?".into(),
+                    queries: vec!["elo tournament".into()],
+                }],
+                queries: vec!["How do agents rank ideas?".into(), "elo tournament".into()],
+                fallback: None,
+            },
+            usage: CallUsage {
+                prompt_tokens: 300,
+                cached_prompt_tokens: 0,
+                completion_tokens: 80,
+                ms: 900,
+                attempts: 1,
+            },
+        },
+    );
+    reply.parent_id = Some("r0.plan".into());
+    envelopes.push(reply);
+    envelopes.push(Envelope::new(
+        run,
+        "r0.retrieve",
+        AgentName::Planner,
+        AgentName::Retriever,
+        Payload::RetrieveRequest {
+            queries: vec!["elo tournament".into()],
+            limit: 4,
+        },
+    ));
+    for (index, envelope) in envelopes.iter_mut().enumerate() {
+        envelope.seq = index as i64 + 1;
+        envelope.time_ms = 1_795_651_200_000 + 1000 * index as i64;
+    }
+    envelopes
+}
+
+#[test]
+fn a_followed_run_shows_its_tasks_messages_and_budget_and_new_entries_extend_it() {
+    let mut app = App::new(plain());
+    app.apply(Outcome::Runs(Ok(vec![hypatia_tui::RunSummary {
+        id: "run-0tui".into(),
+        question: "How do agents rank ideas?".into(),
+        status: "running".into(),
+        messages: 4,
+    }])));
+    app.on_key(Key::Char('2'), Instant::now());
+    let commands = app.on_key(Key::Enter, Instant::now());
+    assert_eq!(
+        commands,
+        vec![
+            Command::Follow("run-0tui".into()),
+            Command::LoadDocument("run-0tui".into())
+        ]
+    );
+    let mut envelopes = journal();
+    let last = envelopes.pop().expect("the retrieve request");
+    app.apply(Outcome::Journal {
+        run_id: "run-0tui".into(),
+        envelopes,
+        from_start: true,
+    });
+    // The next tick reads what came after the last message seen.
+    let polls = app.tick(Instant::now());
+    assert_eq!(
+        polls,
+        vec![Command::Poll {
+            run_id: "run-0tui".into(),
+            after_seq: 3
+        }]
+    );
+    app.apply(Outcome::Journal {
+        run_id: "run-0tui".into(),
+        envelopes: vec![last],
+        from_start: false,
+    });
+    let followed = app.runs.followed.as_ref().expect("followed");
+    assert_eq!(followed.envelopes.len(), 4);
+    assert_eq!(followed.record.usage.model_calls, 1);
+    insta::assert_snapshot!("runs", screen(&app, 120, 30));
+    // Filtering by agent keeps the retriever's messages only.
+    app.on_key(Key::Char('f'), Instant::now());
+    app.on_key(Key::Char('f'), Instant::now());
+    assert!(screen(&app, 120, 30).contains("Messages · retriever"));
+}
+
+#[test]
+fn help_lists_every_key_and_every_view_fits_80_by_24() {
+    let mut app = App::new(plain());
+    app.apply(Outcome::Document(Ok(Box::new(document()))));
+    app.on_key(Key::Esc, Instant::now());
+    app.on_key(Key::Char('?'), Instant::now());
+    let help = screen(&app, 100, 30);
+    for (keys, _) in hypatia_tui::HELP {
+        assert!(help.contains(keys), "help lacks {keys}");
+    }
+    app.on_key(Key::Esc, Instant::now());
+    assert!(!app.help);
+    for view in ['1', '2', '3'] {
+        app.on_key(Key::Esc, Instant::now());
+        app.on_key(Key::Char(view), Instant::now());
+        let small = screen(&app, 80, 24);
+        assert!(small.contains("Hypatia"), "view {view} at 80x24:\n{small}");
+    }
+    insta::assert_snapshot!("hypotheses_80x24", screen(&app, 80, 24));
+}
+
+#[test]
+fn no_color_draws_without_colour() {
+    let mut app = App::new(Theme { colour: false });
+    app.apply(Outcome::Document(Ok(Box::new(document()))));
+    app.on_key(Key::Char('3'), Instant::now());
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    terminal.draw(|frame| app.draw(frame)).expect("draw");
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content()
+            .iter()
+            .all(|cell| cell.fg == Color::Reset && cell.bg == Color::Reset),
+        "a coloured cell with NO_COLOR"
+    );
+    let mut coloured = App::new(Theme { colour: true });
+    coloured.apply(Outcome::Document(Ok(Box::new(document()))));
+    coloured.on_key(Key::Char('3'), Instant::now());
+    terminal.draw(|frame| coloured.draw(frame)).expect("draw");
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|cell| cell.fg != Color::Reset),
+        "the colour theme drew no colour, so the check above proves nothing"
+    );
+}
+
+#[test]
+fn ctrl_c_and_q_quit_but_q_types_in_the_search_box() {
+    let mut app = App::new(plain());
+    app.on_key(Key::Char('/'), Instant::now());
+    assert!(app.on_key(Key::Char('q'), Instant::now()).is_empty());
+    assert_eq!(app.library.query, "q", "q is a letter while typing");
+    assert!(!app.quit);
+    app.on_key(Key::Esc, Instant::now());
+    assert_eq!(app.on_key(Key::Char('q'), Instant::now()), vec![Command::Quit]);
+    let mut other = App::new(plain());
+    assert_eq!(other.on_key(Key::Ctrl('c'), Instant::now()), vec![Command::Quit]);
+}

@@ -1,0 +1,33 @@
+//! `hypatia tui`, and `hypatia` alone on a terminal.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::CommandFactory;
+use hypatia_project::Project;
+
+pub async fn run(project: Project) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!("the terminal UI needs a terminal: run `hypatia tui` in one (or use the other commands)");
+    }
+    let project = Arc::new(project);
+    hypatia_tui::run(project.clone())
+        .await
+        .context("the terminal UI failed")?;
+    if let Ok(project) = Arc::try_unwrap(project) {
+        project.close().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// With no command: the UI on a terminal, the usage otherwise (a script gets text, not a screen).
+pub async fn open_or_help(explicit: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
+        return run(super::open(explicit).await?).await;
+    }
+    crate::cli::Cli::command().print_help()?;
+    println!();
+    Ok(ExitCode::SUCCESS)
+}
