@@ -639,3 +639,49 @@ fn pull_model_fetches_the_default_model_then_reviews_with_it() {
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["status"], "completed", "{report}");
 }
+
+#[test]
+fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("hypatia.db")).await.expect("store");
+        let bus = hypatia_bus::Bus::new(store.clone());
+        let settings = hypatia_bus::payload::RunSettings {
+            question: QUESTION.into(),
+            hypotheses: 2,
+            rounds: 1,
+            leaders: 1,
+            seed: 1,
+            evidence_limit: 4,
+            budget: Default::default(),
+            model: "none".into(),
+            model_file: None,
+            provenance: None,
+        };
+        hypatia_planner::start_run(&bus, "run-cancel", settings).await.expect("start");
+        hypatia_planner::cancel_run(&bus, "run-cancel", "enough for today")
+            .await
+            .expect("cancel");
+        let run = store.run("run-cancel").await.expect("read").expect("the run");
+        assert_eq!((run.status.as_str(), run.detail.as_deref()), ("cancelled", Some("enough for today")));
+        let kinds: Vec<String> = store
+            .run_messages("run-cancel", 0)
+            .await
+            .expect("journal")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds[kinds.len() - 2..], ["cancel_requested", "run_finished"]);
+        // Ended is ended: a second cancel is refused, and driving it again changes nothing.
+        let again = hypatia_planner::cancel_run(&bus, "run-cancel", "again").await;
+        assert!(matches!(again, Err(hypatia_planner::DriveError::Ended(..))), "{again:?}");
+        let outcome = hypatia_planner::drive(&bus, "run-cancel", tokio_util::sync::CancellationToken::new())
+            .await
+            .expect("drive");
+        assert!(
+            matches!(&outcome, hypatia_planner::RunOutcome::Finished { status, .. } if *status == hypatia_bus::payload::RunStatus::Cancelled),
+            "{outcome:?}"
+        );
+        store.close().await;
+    });
+}

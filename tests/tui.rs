@@ -25,10 +25,15 @@ impl Tmux {
         found
     }
 
-    fn start(project: &TestProject) -> Tmux {
-        let session = format!("hypatia-test-{}", std::process::id());
+    fn start(project: &TestProject, environment: &str) -> Tmux {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let session = format!(
+            "hypatia-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let script = format!(
-            "HYPATIA_CONFIG=none NO_COLOR=1 '{}' tui; echo \"EXITED $?\"; sleep 60",
+            "HYPATIA_CONFIG=none NO_COLOR=1 {environment} '{}' tui; echo \"EXITED $?\"; sleep 60",
             env!("CARGO_BIN_EXE_hypatia")
         );
         let status = Command::new("tmux")
@@ -60,16 +65,17 @@ impl Tmux {
 
     /// Waits (at most 30 s, then fails with the screen) until the screen shows `text`.
     fn wait_for(&self, text: &str) -> String {
+        self.wait_longer_for(text, Duration::from_secs(30))
+    }
+
+    fn wait_longer_for(&self, text: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
             let screen = self.screen();
             if screen.contains(text) {
                 return screen;
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the screen never showed {text:?}:\n{screen}"
-            );
+            assert!(started.elapsed() < limit, "the screen never showed {text:?}:\n{screen}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -90,7 +96,7 @@ fn the_terminal_ui_searches_as_you_type_and_quits_leaving_the_terminal_usable() 
     }
     let project = TestProject::new();
     project.ingest(&["library.bib", "abstracts.txt"]).success();
-    let tmux = Tmux::start(&project);
+    let tmux = Tmux::start(&project, "");
     let first = tmux.wait_for("1 Library");
     assert!(first.contains("Search (/)"), "{first}");
     tmux.keys(&["/"]);
@@ -98,13 +104,10 @@ fn the_terminal_ui_searches_as_you_type_and_quits_leaving_the_terminal_usable() 
     let found = tmux.wait_for("Autonomous chemical research");
     assert!(found.contains("Results: 1"), "{found}");
     // The help overlay lists the keys, and closes again.
-    // Esc followed at once by a key reads as Alt+key, as in any terminal: a person pauses between them.
-    tmux.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    escape(&tmux);
     tmux.keys(&["?"]);
     tmux.wait_for("Keys (Esc closes)");
-    tmux.keys(&["Escape"]);
-    std::thread::sleep(Duration::from_millis(300));
+    escape(&tmux);
     tmux.keys(&["q"]);
     let after = tmux.wait_for("EXITED 0");
     assert!(
@@ -117,4 +120,58 @@ fn the_terminal_ui_searches_as_you_type_and_quits_leaving_the_terminal_usable() 
         "logs go to {} while the UI owns the terminal",
         log.display()
     );
+}
+
+/// Esc, then a pause: Esc followed at once by a key reads as Alt+key in any terminal.
+fn escape(tmux: &Tmux) {
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn a_review_started_in_the_terminal_ui_runs_to_its_leaderboard_and_exports() {
+    if !Tmux::available() {
+        return;
+    }
+    let _model = crate::support::model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let project = TestProject::new();
+    project.ingest(&["library.bib", "abstracts.txt"]).success();
+    let environment = format!(
+        "HYPATIA_MODEL='{}' HYPATIA_MAX_SEQUENCES=2 HYPATIA_THREADS={}",
+        model.display(),
+        hypatia_testkit::test_threads()
+    );
+    let tmux = Tmux::start(&project, &environment);
+    tmux.wait_for("1 Library");
+    tmux.keys(&["2"]);
+    tmux.wait_for("press n to start one");
+    tmux.keys(&["n"]);
+    tmux.wait_for("New review");
+    tmux.keys(&["-l", "Can language models rank hypotheses?"]);
+    tmux.keys(&["Tab", "BSpace", "2", "Tab", "BSpace", "1", "Enter"]);
+    tmux.wait_for("started run-");
+    // Followed live: tasks tick off until the run is over.
+    let done = tmux.wait_longer_for("Usage · completed", Duration::from_secs(300));
+    assert!(done.contains("✓"), "{done}");
+    tmux.keys(&["3"]);
+    let board = tmux.wait_for("rating");
+    assert!(board.contains("h1") && board.contains("h2"), "{board}");
+    tmux.keys(&["e"]);
+    tmux.wait_for("exported");
+    let reports: Vec<String> = std::fs::read_dir(project.path().join("reports"))
+        .expect("reports folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    for ext in [".md", ".html", ".bib"] {
+        assert!(
+            reports.iter().any(|name| name.ends_with(ext)),
+            "no {ext} in {reports:?}"
+        );
+    }
+    escape(&tmux);
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+    let runs = project.json(&["runs", "list", "--json"]);
+    assert_eq!(runs[0]["status"], "completed", "{runs}");
 }

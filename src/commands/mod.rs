@@ -3,6 +3,7 @@ mod config;
 mod eval;
 mod export;
 mod ingest;
+mod launch;
 mod models;
 mod papers;
 mod progress;

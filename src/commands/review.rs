@@ -150,13 +150,13 @@ async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool)
 }
 
 /// The session, with the model shared by its agents.
-struct Engine {
-    bus: Bus,
+pub(super) struct Engine {
+    pub(super) bus: Bus,
     session: Session,
 }
 
 impl Engine {
-    fn start(project: Arc<Project>, built: BuiltModel, config: &ModelConfig, args: &EngineArgs) -> Engine {
+    pub(super) fn start(project: Arc<Project>, built: BuiltModel, config: &ModelConfig, args: &EngineArgs) -> Engine {
         let parallel_calls = parallel_calls(config);
         let thinker = Thinker::new(
             built.llm,
@@ -174,14 +174,14 @@ impl Engine {
         }
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         self.session.stop().await;
     }
 }
 
 /// What the run's report will name as its model, prompts and sampler. Hashing the GGUF reads it once
 /// (about a second per gigabyte), which is small beside a review.
-async fn provenance(built: &BuiltModel, config: &ModelConfig) -> anyhow::Result<RunProvenance> {
+pub(super) async fn provenance(built: &BuiltModel, config: &ModelConfig) -> anyhow::Result<RunProvenance> {
     let model = match &built.local {
         Some(summary) => {
             let (size_bytes, sha256) = hypatia_models::fingerprint(&summary.path).await?;

@@ -22,6 +22,8 @@ pub enum DriveError {
     NoSuchRun(String),
     #[error("run {0} has no settings in its journal; it cannot be resumed")]
     NoSettings(String),
+    #[error("run {0} has already ended ({1})")]
+    Ended(String, String),
 }
 
 /// How a drive ended.
@@ -56,6 +58,42 @@ pub async fn start_run(bus: &Bus, run_id: &str, settings: RunSettings) -> Result
         Payload::RunStarted { settings },
     );
     bus.start_run(&question, first).await?;
+    Ok(())
+}
+
+/// Ends a run nobody is driving (stop the drive first) as `cancelled`: the user's request and the
+/// end are journaled, and what the run found so far stays.
+pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), DriveError> {
+    let entries = bus.store().run_messages(run_id, 0).await.map_err(BusError::from)?;
+    if entries.is_empty() {
+        return Err(DriveError::NoSuchRun(run_id.to_owned()));
+    }
+    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
+    let record = RunRecord::from_envelopes(run_id, &envelopes);
+    if let Some((status, _)) = &record.status {
+        return Err(DriveError::Ended(run_id.to_owned(), status.as_str().to_owned()));
+    }
+    let request = Envelope::new(
+        run_id,
+        format!("cancel.{}", record.sessions),
+        AgentName::User,
+        AgentName::Planner,
+        Payload::CancelRequested {
+            reason: reason.to_owned(),
+        },
+    );
+    bus.journal(request).await?;
+    let last = Envelope::new(
+        run_id,
+        "finished",
+        AgentName::Planner,
+        AgentName::User,
+        Payload::RunFinished {
+            status: RunStatus::Cancelled,
+            detail: reason.to_owned(),
+        },
+    );
+    bus.finish_run(last, RunStatus::Cancelled, reason).await?;
     Ok(())
 }
 

@@ -8,6 +8,6 @@ mod driver;
 mod plan;
 mod schedule;
 
-pub use driver::{DriveError, RunOutcome, drive, new_run_id, start_run};
+pub use driver::{DriveError, RunOutcome, cancel_run, drive, new_run_id, start_run};
 pub use plan::PlannerAgent;
 pub use schedule::{Stage, TaskGraph, TaskNode, TaskState, inspiration_pairs};

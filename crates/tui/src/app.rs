@@ -16,6 +16,7 @@ use ratatui::widgets::{Clear, Paragraph, Row, Table, Tabs};
 
 use crate::hypotheses::HypothesesState;
 use crate::keys::{HELP, Key};
+use crate::launcher::{NewRun, NewRunForm};
 use crate::library::{LibraryState, SearchSpec, pane};
 use crate::runs::{RunSummary, RunsState};
 use crate::theme::Theme;
@@ -45,6 +46,10 @@ pub enum Command {
     },
     LoadDocument(String),
     Export(String),
+    OpenForm,
+    StartRun(NewRun),
+    PauseOrResume(String),
+    Cancel(String),
     Quit,
 }
 
@@ -61,6 +66,9 @@ pub enum Outcome {
     },
     Document(Result<Box<ExportDocument>, String>),
     Exported(Result<Vec<PathBuf>, String>),
+    Started(Result<String, String>),
+    /// A pause, resume or cancel done (the message says which), or why not.
+    Controlled(Result<String, String>),
     Failed(String),
 }
 
@@ -70,6 +78,8 @@ pub struct App {
     pub runs: RunsState,
     pub hypotheses: HypothesesState,
     pub help: bool,
+    /// The new-run form, while open.
+    pub form: Option<NewRunForm>,
     pub theme: Theme,
     /// The last thing worth telling: an export written, an error.
     pub status: Option<(String, bool)>,
@@ -85,6 +95,7 @@ impl App {
             runs: RunsState::default(),
             hypotheses: HypothesesState::default(),
             help: false,
+            form: None,
             theme,
             status: None,
             next_poll: None,
@@ -106,6 +117,43 @@ impl App {
                 self.help = false;
             }
             return Vec::new();
+        }
+        if let Some(form) = &mut self.form {
+            return match key {
+                Key::Esc => {
+                    self.form = None;
+                    Vec::new()
+                }
+                Key::Tab | Key::Down => {
+                    form.field = (form.field + 1) % 3;
+                    Vec::new()
+                }
+                Key::BackTab | Key::Up => {
+                    form.field = (form.field + 2) % 3;
+                    Vec::new()
+                }
+                Key::Enter => match form.submit() {
+                    Ok(run) => {
+                        self.form = None;
+                        self.status = Some(("starting the review…".to_owned(), false));
+                        vec![Command::StartRun(run)]
+                    }
+                    Err(problem) => {
+                        form.problem = Some(problem);
+                        Vec::new()
+                    }
+                },
+                Key::Backspace => {
+                    form.field_mut().pop();
+                    Vec::new()
+                }
+                Key::Char(c) => {
+                    form.field_mut().push(c);
+                    form.problem = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
         }
         let typing = self.view == View::Library && self.library.is_typing();
         match key {
@@ -150,6 +198,7 @@ impl App {
                     out.push(Command::Follow(run_id.clone()));
                     out.push(Command::LoadDocument(run_id));
                 }
+                Command::OpenForm => self.form = Some(NewRunForm::default()),
                 Command::Quit => out.extend(self.quit()),
                 other => out.push(other),
             }
@@ -220,6 +269,21 @@ impl App {
                 self.tell(format!("exported {}", names.join(", ")), false)
             }
             Outcome::Exported(Err(error)) => self.tell(format!("export failed: {error}"), true),
+            Outcome::Started(Ok(run_id)) => {
+                self.tell(format!("started {run_id}"), false);
+                self.view = View::Runs;
+                vec![
+                    Command::ListRuns,
+                    Command::Follow(run_id.clone()),
+                    Command::LoadDocument(run_id),
+                ]
+            }
+            Outcome::Started(Err(error)) => self.tell(format!("cannot start the review: {error}"), true),
+            Outcome::Controlled(Ok(message)) => {
+                self.tell(message, false);
+                vec![Command::ListRuns]
+            }
+            Outcome::Controlled(Err(error)) => self.tell(error, true),
         }
     }
 
@@ -265,16 +329,56 @@ impl App {
         if self.help {
             help_overlay(frame, body, theme);
         }
+        if let Some(form) = &self.form {
+            form_overlay(frame, body, form, theme);
+        }
     }
 
     fn hints(&self) -> String {
         match self.view {
             View::Library if self.library.is_typing() => "type to search · Tab next field · Enter/Esc results".into(),
             View::Library => "/ search · j/k move · Tab fields · 2 runs · 3 hypotheses".into(),
-            View::Runs => "Enter follow · Tab panes · f filter · e export · r reload".into(),
+            View::Runs => "Enter follow · n new review · p pause/resume · x cancel · f filter · e export".into(),
             View::Hypotheses => "j/k move · Tab detail · c citation · Enter open paper · e export".into(),
         }
     }
+}
+
+fn form_overlay(frame: &mut Frame, area: Rect, form: &NewRunForm, theme: Theme) {
+    let width = area.width.min(76);
+    let height = 9.min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let field = |index: usize, name: &str, value: &str| {
+        let focused = form.field == index;
+        Line::from(vec![
+            Span::styled(format!("{name:<12}"), if focused { theme.key() } else { theme.muted() }),
+            Span::raw(value.to_owned()),
+            Span::raw(if focused { "▏" } else { "" }),
+        ])
+    };
+    let mut lines = vec![
+        field(0, "question", &form.question),
+        field(1, "hypotheses", &form.hypotheses),
+        field(2, "rounds", &form.rounds),
+        Line::from(""),
+    ];
+    lines.push(match &form.problem {
+        Some(problem) => Line::from(Span::styled(problem.clone(), theme.bad())),
+        None => Line::from(Span::styled(
+            "Enter starts · Tab next field · Esc closes",
+            theme.muted(),
+        )),
+    });
+    let widget = Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .block(pane(Line::from(" New review "), true, theme));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(widget, popup);
 }
 
 fn help_overlay(frame: &mut Frame, area: Rect, theme: Theme) {

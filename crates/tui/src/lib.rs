@@ -5,6 +5,7 @@
 mod app;
 mod hypotheses;
 mod keys;
+mod launcher;
 mod library;
 mod runs;
 mod runtime;
@@ -12,6 +13,7 @@ mod theme;
 
 pub use app::{App, Command, FOLLOW_EVERY, Outcome, View};
 pub use keys::{HELP, Key};
+pub use launcher::{Answer, Launcher, NewRun, NewRunForm};
 pub use library::{DEBOUNCE, Field, SearchSpec};
 pub use runs::RunSummary;
 pub use runtime::{Worker, run};

@@ -145,6 +145,21 @@ impl RunsState {
                     return vec![Command::Export(followed.run_id.clone())];
                 }
             }
+            Key::Char('n') => return vec![Command::OpenForm],
+            Key::Char('p') => {
+                if let Some(followed) = &self.followed
+                    && followed.record.status.is_none()
+                {
+                    return vec![Command::PauseOrResume(followed.run_id.clone())];
+                }
+            }
+            Key::Char('x') => {
+                if let Some(followed) = &self.followed
+                    && followed.record.status.is_none()
+                {
+                    return vec![Command::Cancel(followed.run_id.clone())];
+                }
+            }
             Key::Enter if self.focus == Pane::Runs => {
                 if let Some(run) = self.runs.get(self.selected) {
                     return vec![Command::Follow(run.id.clone())];
@@ -201,7 +216,7 @@ impl RunsState {
         if empty {
             let inner = list_area.inner(ratatui::layout::Margin::new(2, 1));
             frame.render_widget(
-                Paragraph::new("No runs yet: start one with `hypatia review \"QUESTION\"`.")
+                Paragraph::new("No runs yet: press n to start one (or run `hypatia review \"QUESTION\"`).")
                     .style(theme.muted())
                     .wrap(Wrap { trim: false }),
                 inner,

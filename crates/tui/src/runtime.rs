@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, Command, Outcome};
 use crate::keys::Key;
+use crate::launcher::Launcher;
 use crate::library::{HIT_LIMIT, SearchSpec};
 use crate::runs::RunSummary;
 use crate::theme::Theme;
@@ -26,23 +27,29 @@ enum Input {
     Redraw,
 }
 
-/// Runs the UI on `project` until the user quits.
-pub async fn run(project: Arc<Project>) -> io::Result<()> {
+/// Runs the UI on `project` until the user quits; with a `launcher`, reviews can be started,
+/// paused, resumed and cancelled from it.
+pub async fn run(project: Arc<Project>, launcher: Option<Arc<dyn Launcher>>) -> io::Result<()> {
     let mut terminal = ratatui::init();
     let _ = execute!(io::stdout(), EnableMouseCapture);
-    let result = event_loop(&mut terminal, project).await;
+    let result = event_loop(&mut terminal, project, launcher).await;
     let _ = execute!(io::stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
-async fn event_loop(terminal: &mut ratatui::DefaultTerminal, project: Arc<Project>) -> io::Result<()> {
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    project: Arc<Project>,
+    launcher: Option<Arc<dyn Launcher>>,
+) -> io::Result<()> {
     let (input_tx, mut input) = mpsc::unbounded_channel();
     std::thread::spawn(move || read_input(&input_tx));
     let (outcome_tx, mut outcomes) = mpsc::unbounded_channel();
     let mut app = App::new(Theme::from_env());
     let worker = Worker {
         project,
+        launcher,
         outcomes: outcome_tx,
     };
     for command in app.start() {
@@ -106,6 +113,7 @@ fn read_input(input: &mpsc::UnboundedSender<Input>) {
 #[derive(Clone)]
 pub struct Worker {
     pub project: Arc<Project>,
+    pub launcher: Option<Arc<dyn Launcher>>,
     pub outcomes: mpsc::UnboundedSender<Outcome>,
 }
 
@@ -114,7 +122,7 @@ impl Worker {
         let worker = self.clone();
         match command {
             // The app handles these itself.
-            Command::Quit | Command::ShowPaper(_) => {}
+            Command::Quit | Command::ShowPaper(_) | Command::OpenForm => {}
             other => {
                 tokio::spawn(async move {
                     let outcome = worker.carry_out(other).await;
@@ -166,7 +174,29 @@ impl Worker {
                     .map_err(|e| e.to_string()),
             ),
             Command::Export(run_id) => Outcome::Exported(self.export(&run_id).await),
-            Command::Quit => Outcome::Failed("quit".to_owned()),
+            Command::StartRun(run) => Outcome::Started(match &self.launcher {
+                Some(launcher) => launcher.start(run).await,
+                None => Err(NO_LAUNCHER.to_owned()),
+            }),
+            Command::PauseOrResume(run_id) => Outcome::Controlled(match &self.launcher {
+                Some(launcher) if launcher.is_active(&run_id) => launcher
+                    .pause(run_id.clone())
+                    .await
+                    .map(|()| format!("paused {run_id}: p resumes")),
+                Some(launcher) => launcher
+                    .resume(run_id.clone())
+                    .await
+                    .map(|()| format!("resumed {run_id}")),
+                None => Err(NO_LAUNCHER.to_owned()),
+            }),
+            Command::Cancel(run_id) => Outcome::Controlled(match &self.launcher {
+                Some(launcher) => launcher
+                    .cancel(run_id.clone())
+                    .await
+                    .map(|()| format!("cancelled {run_id}")),
+                None => Err(NO_LAUNCHER.to_owned()),
+            }),
+            Command::Quit | Command::OpenForm => Outcome::Failed("nothing to do".to_owned()),
         }
     }
 
@@ -200,6 +230,8 @@ impl Worker {
             .map_err(|e| format!("{}: {e}", dir.display()))
     }
 }
+
+const NO_LAUNCHER: &str = "this UI cannot run models; start reviews with `hypatia review`";
 
 fn search(project: &Project, spec: &SearchSpec) -> Result<Vec<hypatia_project::PaperHit>, String> {
     if spec.query.is_empty() && spec.years.is_none() && spec.author.is_none() {

@@ -37,6 +37,7 @@ fn worker(project: &Arc<Project>) -> Worker {
     let (outcomes, _) = mpsc::unbounded_channel();
     Worker {
         project: project.clone(),
+        launcher: None,
         outcomes,
     }
 }
@@ -367,4 +368,64 @@ fn ctrl_c_and_q_quit_but_q_types_in_the_search_box() {
     assert_eq!(app.on_key(Key::Char('q'), Instant::now()), vec![Command::Quit]);
     let mut other = App::new(plain());
     assert_eq!(other.on_key(Key::Ctrl('c'), Instant::now()), vec![Command::Quit]);
+}
+
+#[test]
+fn the_new_review_form_checks_what_it_is_given_and_starts_a_followed_run() {
+    let mut app = App::new(plain());
+    app.on_key(Key::Char('2'), Instant::now());
+    assert!(app.on_key(Key::Char('n'), Instant::now()).is_empty());
+    assert!(app.form.is_some(), "n opens the form");
+    // An empty question is refused with the reason, and the form stays.
+    assert!(app.on_key(Key::Enter, Instant::now()).is_empty());
+    let problem = app.form.as_ref().and_then(|f| f.problem.clone()).expect("a problem");
+    assert!(problem.contains("question"), "{problem}");
+    for c in "Why do ideas win?".chars() {
+        app.on_key(Key::Char(c), Instant::now());
+    }
+    app.on_key(Key::Tab, Instant::now());
+    app.on_key(Key::Backspace, Instant::now());
+    app.on_key(Key::Char('0'), Instant::now());
+    app.on_key(Key::Enter, Instant::now());
+    assert!(
+        app.form
+            .as_ref()
+            .and_then(|f| f.problem.as_deref())
+            .is_some_and(|p| p.contains("hypotheses")),
+        "0 hypotheses is refused"
+    );
+    app.on_key(Key::Backspace, Instant::now());
+    app.on_key(Key::Char('3'), Instant::now());
+    insta::assert_snapshot!("new_review_form", screen(&app, 100, 30));
+    let commands = app.on_key(Key::Enter, Instant::now());
+    assert_eq!(
+        commands,
+        vec![Command::StartRun(hypatia_tui::NewRun {
+            question: "Why do ideas win?".into(),
+            hypotheses: 3,
+            rounds: 2,
+        })]
+    );
+    assert!(app.form.is_none());
+    let follow = app.apply(Outcome::Started(Ok("run-0new".into())));
+    assert!(follow.contains(&Command::Follow("run-0new".into())), "{follow:?}");
+    // Without a model the UI says so instead of failing silently.
+    app.apply(Outcome::Started(Err("no model is configured".into())));
+    assert!(screen(&app, 100, 30).contains("cannot start the review: no model is configured"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_launcher_starting_a_review_explains_itself() {
+    let (_dir, project) = project().await;
+    let outcome = worker(&project)
+        .carry_out(Command::StartRun(hypatia_tui::NewRun {
+            question: "q".into(),
+            hypotheses: 1,
+            rounds: 1,
+        }))
+        .await;
+    assert!(
+        matches!(&outcome, Outcome::Started(Err(message)) if message.contains("hypatia review")),
+        "{outcome:?}"
+    );
 }
