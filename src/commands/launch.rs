@@ -114,6 +114,9 @@ impl Inner {
         let lock = self.project.lock_run(run_id).map_err(|e| e.to_string())?;
         let cancel = CancellationToken::new();
         let (token, id, inner) = (cancel.clone(), run_id.to_owned(), self.clone());
+        // Registered under the lock the task's own removal takes, so a drive that ends at once
+        // (a finished run) cannot remove itself before it is registered.
+        let mut active = self.active();
         let task = tokio::spawn(async move {
             match hypatia_planner::drive(&bus, &id, token).await {
                 Ok(outcome) => tracing::info!(run = %id, ?outcome, "drive ended"),
@@ -122,7 +125,7 @@ impl Inner {
             drop(lock);
             inner.active().remove(&id);
         });
-        self.active().insert(run_id.to_owned(), Active { cancel, task });
+        active.insert(run_id.to_owned(), Active { cancel, task });
         Ok(())
     }
 

@@ -219,7 +219,8 @@ impl App {
     /// Time passing: the debounced search, and reading the followed run's journal.
     pub fn tick(&mut self, now: Instant) -> Vec<Command> {
         let mut commands = self.library.tick(now);
-        if let Some(followed) = &self.runs.followed
+        // A finished run's journal does not change: polling stops with it.
+        if let Some(followed) = self.runs.followed.as_ref().filter(|f| f.record.status.is_none())
             && self.next_poll.is_none_or(|due| now >= due)
         {
             self.next_poll = Some(now + FOLLOW_EVERY);

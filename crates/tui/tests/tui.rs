@@ -304,6 +304,27 @@ fn a_followed_run_shows_its_tasks_messages_and_budget_and_new_entries_extend_it(
     app.on_key(Key::Char('f'), Instant::now());
     app.on_key(Key::Char('f'), Instant::now());
     assert!(screen(&app, 120, 30).contains("Messages · retriever"));
+    // Once the run has ended its journal stops changing, and so does the polling.
+    let mut end = Envelope::new(
+        "run-0tui",
+        "finished",
+        AgentName::Planner,
+        AgentName::User,
+        Payload::RunFinished {
+            status: hypatia_bus::payload::RunStatus::Cancelled,
+            detail: "cancelled from the terminal UI".into(),
+        },
+    );
+    end.seq = 5;
+    app.apply(Outcome::Journal {
+        run_id: "run-0tui".into(),
+        envelopes: vec![end],
+        from_start: false,
+    });
+    assert!(
+        app.tick(Instant::now() + Duration::from_secs(5)).is_empty(),
+        "a finished run is still polled"
+    );
 }
 
 #[test]
