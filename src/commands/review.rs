@@ -100,15 +100,21 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
     })?;
     let mut flags = super::model_flags(&args.model);
     let mut config = super::model_config(explicit_project, &flags)?;
+    let settings = run_settings(&project, &run.id).await?;
     if config.backend.is_none() {
         // The model the run began with, unless another is given.
-        if let Some(file) = run_settings(&project, &run.id).await?.and_then(|s| s.model_file) {
+        if let Some(file) = settings.as_ref().and_then(|s| s.model_file.clone()) {
             eprintln!("model: {} (the run's own)", file.display());
             flags.model = Some(file);
             config = super::model_config(explicit_project, &flags)?;
         }
     }
     let built = build_llm(&config).await?;
+    if let Some(began) = settings.as_ref().and_then(|s| s.provenance.as_ref()).map(|p| &p.model)
+        && let Some(warning) = model_change(began, &built, &config)
+    {
+        eprintln!("warning: {warning}");
+    }
     let project = Arc::new(project);
     let engine = Engine::start(project.clone(), built, &config, &args.engine);
     eprintln!("resuming run {}: {}", run.id, run.question);
@@ -222,6 +228,39 @@ pub(super) async fn provenance(built: &BuiltModel, config: &ModelConfig) -> anyh
         top_p: sampling.top_p,
         parallel_calls: parallel_calls(config) as u32,
     })
+}
+
+/// Says so when a run is resumed with another model than it began with: its report would otherwise
+/// name only the first. Files are compared by name and size (hashing again would cost a read).
+fn model_change(began: &ModelIdentity, built: &BuiltModel, config: &ModelConfig) -> Option<String> {
+    match (began, &built.local) {
+        (
+            ModelIdentity::Local {
+                file_name, size_bytes, ..
+            },
+            Some(summary),
+        ) => {
+            let name = summary
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let size = std::fs::metadata(&summary.path).map(|m| m.len()).unwrap_or(0);
+            (name != *file_name || size != *size_bytes).then(|| {
+                format!("this run began with {file_name} ({size_bytes} bytes) and goes on with {name} ({size} bytes)")
+            })
+        }
+        (ModelIdentity::Openai { model, .. }, None) => {
+            let now = config.settings.openai.model.clone().unwrap_or_default();
+            (now != *model).then(|| format!("this run began with the server model {model} and goes on with {now}"))
+        }
+        (ModelIdentity::Local { file_name, .. }, None) => Some(format!(
+            "this run began with the local model {file_name} and goes on with a server model"
+        )),
+        (ModelIdentity::Openai { model, .. }, Some(_)) => Some(format!(
+            "this run began with the server model {model} and goes on with a local GGUF"
+        )),
+    }
 }
 
 /// An endpoint as it may be shown: no `user:password@`, no query string (where some servers take keys).
