@@ -366,4 +366,11 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// End an interrupted run for good, as `cancelled` (what it found stays; resume no longer applies).
+    Cancel {
+        run: String,
+        /// Recorded in the journal as the reason.
+        #[arg(long, default_value = "cancelled by the user")]
+        reason: String,
+    },
 }

@@ -540,14 +540,22 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
             );
             assert!(String::from_utf8_lossy(&export.stderr).contains("interrupted"));
         }
-        let resumed = deterministic(hypatia().current_dir(project).args(["resume", &run_id, "--json"]))
-            .output()
-            .expect("resume");
+        let mut resume = hypatia();
+        resume.current_dir(project).args(["resume", &run_id, "--json"]);
+        if kill_after == 3 {
+            // The same weights under another name: the run goes on, and says the model changed.
+            let renamed = project.join("renamed-tiny.gguf");
+            std::fs::copy(&model, &renamed).expect("copy the model");
+            resume.arg("--model").arg(&renamed);
+        }
+        let resumed = deterministic(&mut resume).output().expect("resume");
         assert!(
             resumed.status.success(),
             "resume failed: {}",
             String::from_utf8_lossy(&resumed.stderr)
         );
+        let warned = String::from_utf8_lossy(&resumed.stderr).contains("goes on with renamed-tiny.gguf");
+        assert_eq!(warned, kill_after == 3, "{}", String::from_utf8_lossy(&resumed.stderr));
         let resumed: Value = serde_json::from_slice(&resumed.stdout).expect("JSON");
         check_run(project, &resumed);
         assert_eq!(
@@ -564,6 +572,32 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
                 .collect()
         };
         assert_eq!(ids(&run_id), ids(uninterrupted["run_id"].as_str().expect("id")));
+        if kill_after == 3 {
+            // An interrupted run can be ended for good instead; then it cannot be resumed.
+            let interrupted = review_killed_after(project, &model, 3);
+            let cancel = hypatia()
+                .current_dir(project)
+                .args(["runs", "cancel", &interrupted, "--reason", "wrong question"])
+                .output()
+                .expect("cancel");
+            assert!(cancel.status.success(), "{}", String::from_utf8_lossy(&cancel.stderr));
+            let shown = hypatia()
+                .current_dir(project)
+                .args(["runs", "show", &interrupted, "--json"])
+                .output()
+                .expect("show");
+            let shown: Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+            assert_eq!(
+                (&shown["status"], &shown["detail"]),
+                (&Value::from("cancelled"), &Value::from("wrong question"))
+            );
+            let again = hypatia()
+                .current_dir(project)
+                .args(["resume", &interrupted])
+                .output()
+                .expect("resume a cancelled run");
+            assert!(!again.status.success());
+        }
         // A finished run cannot be resumed again.
         let again = hypatia()
             .current_dir(project)

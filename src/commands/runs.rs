@@ -46,6 +46,18 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
             }
             print_report(&load_report(&project, &run).await?, json)?;
         }
+        RunsCommand::Cancel { run, reason } => {
+            // Held while the run is ended, so no process resumes it meanwhile.
+            let _lock = project.lock_run(&run).map_err(|error| match error {
+                hypatia_project::ProjectError::RunBusy { .. } => {
+                    anyhow::anyhow!("{error}: stop that process first (Ctrl-C, or p in the terminal UI)")
+                }
+                other => other.into(),
+            })?;
+            let bus = hypatia_bus::Bus::new(project.store());
+            hypatia_planner::cancel_run(&bus, &run, &reason).await?;
+            eprintln!("run {run} cancelled: {reason}");
+        }
     }
     project.close().await;
     Ok(ExitCode::SUCCESS)
