@@ -76,6 +76,42 @@ fn bibtex_name(name: &str) -> String {
     }
 }
 
+/// What a report's reference list shows of a paper, unescaped: each format escapes it its own way.
+pub struct ReferenceParts {
+    /// Up to six names, then "et al."; `None` without authors.
+    pub authors: Option<String>,
+    /// The year, or `n.d.`.
+    pub year: String,
+    /// (label, url): the DOI and arXiv pages, or else the paper's own http(s) link (label `None`).
+    pub links: Vec<(Option<String>, String)>,
+}
+
+pub fn reference_parts(paper: &PaperEntry) -> ReferenceParts {
+    let names: Vec<String> = paper.authors.iter().map(|a| crate::keys::display_name(a)).collect();
+    let authors = match names.len() {
+        0 => None,
+        1..=6 => Some(names.join(", ")),
+        _ => Some(format!("{} et al.", names[..6].join(", "))),
+    };
+    let mut links = Vec::new();
+    if let Some(doi) = &paper.doi {
+        links.push((Some(format!("doi:{doi}")), escape::doi_url(doi)));
+    }
+    if let Some(arxiv) = &paper.arxiv_id {
+        links.push((Some(format!("arXiv:{arxiv}")), escape::arxiv_url(arxiv)));
+    }
+    if links.is_empty()
+        && let Some(url) = paper.url.as_deref().and_then(escape::safe_url)
+    {
+        links.push((None, url));
+    }
+    ReferenceParts {
+        authors,
+        year: paper.year.map_or("n.d.".to_owned(), |y| y.to_string()),
+        links,
+    }
+}
+
 /// The paper's own link: its URL if it is http(s), else its DOI or arXiv page.
 pub fn link(paper: &PaperEntry) -> Option<String> {
     paper

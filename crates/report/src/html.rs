@@ -4,7 +4,6 @@
 
 use std::fmt::Write;
 
-use crate::bibliography::link;
 use crate::charts;
 use crate::document::{ExportDocument, HypothesisEntry};
 use crate::escape::{self, html as h};
@@ -327,37 +326,21 @@ fn references(out: &mut String, doc: &ExportDocument) {
     }
     out.push_str("<ol class=\"references\">\n");
     for paper in &doc.papers {
-        let names: Vec<String> = paper.authors.iter().map(|a| crate::keys::display_name(a)).collect();
-        let authors = match names.len() {
-            0 => String::new(),
-            1..=6 => format!("{}. ", h(&names.join(", "))),
-            _ => format!("{} et al. ", h(&names[..6].join(", "))),
-        };
-        let year = paper.year.map_or("n.d.".to_owned(), |y| y.to_string());
+        let parts = crate::bibliography::reference_parts(paper);
+        let authors = parts.authors.map_or(String::new(), |a| format!("{}. ", h(&a)));
+        let year = parts.year;
         let venue = paper
             .venue
             .as_ref()
             .map_or(String::new(), |v| format!(" <i>{}</i>.", h(v)));
-        let mut links = Vec::new();
-        if let Some(doi) = &paper.doi {
-            links.push(format!(
-                "<a href=\"{}\" rel=\"noreferrer\">doi:{}</a>",
-                h(&escape::doi_url(doi)),
-                h(doi)
-            ));
-        }
-        if let Some(arxiv) = &paper.arxiv_id {
-            links.push(format!(
-                "<a href=\"{}\" rel=\"noreferrer\">arXiv:{}</a>",
-                h(&escape::arxiv_url(arxiv)),
-                h(arxiv)
-            ));
-        }
-        if links.is_empty()
-            && let Some(url) = link(paper)
-        {
-            links.push(format!("<a href=\"{}\" rel=\"noreferrer\">link</a>", h(&url)));
-        }
+        let links: Vec<String> = parts
+            .links
+            .iter()
+            .map(|(label, url)| {
+                let label = label.as_deref().unwrap_or("link");
+                format!("<a href=\"{}\" rel=\"noreferrer\">{}</a>", h(url), h(label))
+            })
+            .collect();
         let role = if paper.cited {
             ""
         } else {

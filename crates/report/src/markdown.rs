@@ -235,26 +235,18 @@ fn bibliography(out: &mut String, doc: &ExportDocument) {
         return;
     }
     for paper in &doc.papers {
-        let names: Vec<String> = paper.authors.iter().map(|a| crate::keys::display_name(a)).collect();
-        let authors = match names.len() {
-            0 => String::new(),
-            1..=6 => format!("{}. ", md(&names.join(", "))),
-            _ => format!("{} et al. ", md(&names[..6].join(", "))),
-        };
-        let year = paper.year.map_or("n.d.".to_owned(), |y| y.to_string());
+        let parts = crate::bibliography::reference_parts(paper);
+        let authors = parts.authors.map_or(String::new(), |a| format!("{}. ", md(&a)));
+        let year = parts.year;
         let venue = paper.venue.as_ref().map_or(String::new(), |v| format!(" {}.", md(v)));
-        let mut links = Vec::new();
-        if let Some(doi) = &paper.doi {
-            links.push(format!("[doi:{}]({})", md(doi), escape::doi_url(doi)));
-        }
-        if let Some(arxiv) = &paper.arxiv_id {
-            links.push(format!("[arXiv:{}]({})", md(arxiv), escape::arxiv_url(arxiv)));
-        }
-        if links.is_empty()
-            && let Some(url) = paper.url.as_deref().and_then(escape::safe_url)
-        {
-            links.push(format!("<{url}>"));
-        }
+        let links: Vec<String> = parts
+            .links
+            .iter()
+            .map(|(label, url)| match label {
+                Some(label) => format!("[{}]({url})", md(label)),
+                None => format!("<{url}>"),
+            })
+            .collect();
         let role = if paper.cited { "" } else { " (close prior work)" };
         let _ = writeln!(
             out,
