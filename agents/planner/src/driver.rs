@@ -75,7 +75,7 @@ pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), Dri
     }
     let request = Envelope::new(
         run_id,
-        format!("cancel.{}", record.sessions),
+        format!("cancel.{}.{}", record.sessions, record.finishes),
         AgentName::User,
         AgentName::Planner,
         Payload::CancelRequested {
@@ -85,7 +85,7 @@ pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), Dri
     bus.journal(request).await?;
     let last = Envelope::new(
         run_id,
-        "finished",
+        record.finish_id(),
         AgentName::Planner,
         AgentName::User,
         Payload::RunFinished {
@@ -105,6 +105,7 @@ pub async fn drive(bus: &Bus, run_id: &str, cancel: CancellationToken) -> Result
     if entries.is_empty() {
         return Err(DriveError::NoSuchRun(run_id.to_owned()));
     }
+    let seen_seq = entries.last().map_or(0, |e| e.seq);
     let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
     let mut record = RunRecord::from_envelopes(run_id, &envelopes);
     if let Some((status, detail)) = &record.status {
@@ -137,6 +138,7 @@ pub async fn drive(bus: &Bus, run_id: &str, cancel: CancellationToken) -> Result
         record,
         in_flight: JoinSet::new(),
         in_flight_ids: HashSet::new(),
+        seen_seq,
     };
     let outcome = driver.run(cancel).await;
     // Nothing of the run is in flight any more: a long-lived bus need not keep its token.
@@ -151,7 +153,12 @@ struct Driver {
     record: RunRecord,
     in_flight: JoinSet<Result<Envelope, BusError>>,
     in_flight_ids: HashSet<String>,
+    /// The journal is read for steering after this message.
+    seen_seq: i64,
 }
+
+/// How often the journal is read for the researcher's steering, written by this process or another.
+const STEERING_POLL: Duration = Duration::from_millis(250);
 
 enum Stop {
     Finish(RunStatus, String),
@@ -165,6 +172,8 @@ impl Driver {
             let left_ms = (minutes * 60_000.0) as i64 - self.record.elapsed_ms();
             tokio::time::Instant::now() + Duration::from_millis(left_ms.max(0) as u64)
         });
+        let mut steering = tokio::time::interval(STEERING_POLL);
+        steering.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stop = loop {
             // Round markers do not change what is scheduled, so one graph serves both.
             let graph = schedule::build(&self.record, &self.settings);
@@ -192,6 +201,10 @@ impl Driver {
                 self.send(journaled, true);
             }
             if self.in_flight.is_empty() {
+                // Steering written just now may still give the run more to do.
+                if budget_stop.is_none() && self.read_steering().await? {
+                    continue;
+                }
                 break match budget_stop {
                     Some(reason) => Stop::Finish(RunStatus::BudgetExhausted, reason),
                     None => self.conclusion(&graph),
@@ -200,6 +213,10 @@ impl Driver {
             let joined = tokio::select! {
                 joined = self.in_flight.join_next() => joined,
                 _ = cancel.cancelled() => break Stop::Interrupt,
+                _ = steering.tick() => {
+                    self.read_steering().await?;
+                    continue;
+                }
                 _ = sleep_until(deadline) => break Stop::Finish(
                     RunStatus::BudgetExhausted,
                     format!("the time budget ({} min) is spent", budget.minutes.unwrap_or_default()),
@@ -246,7 +263,7 @@ impl Driver {
                 self.drain().await;
                 let last = Envelope::new(
                     &self.run_id,
-                    "finished",
+                    self.record.finish_id(),
                     AgentName::Planner,
                     AgentName::User,
                     Payload::RunFinished {
@@ -283,6 +300,30 @@ impl Driver {
         }
     }
 
+    /// Folds in the steering journaled since the last look; true if there was any.
+    async fn read_steering(&mut self) -> Result<bool, DriveError> {
+        let entries = self
+            .bus
+            .store()
+            .run_messages(&self.run_id, self.seen_seq)
+            .await
+            .map_err(BusError::from)?;
+        let mut steered = false;
+        for entry in &entries {
+            self.seen_seq = self.seen_seq.max(entry.seq);
+            if entry.sender != AgentName::User.as_str() {
+                continue;
+            }
+            let envelope = Envelope::from_entry(entry)?;
+            if envelope.payload.is_steering() {
+                tracing::info!(run = %self.run_id, id = %envelope.id, kind = envelope.payload.kind(), "steered");
+                self.record.apply(&envelope);
+                steered = true;
+            }
+        }
+        Ok(steered)
+    }
+
     fn model_calls_sent(&self) -> u64 {
         self.record
             .requests
@@ -304,7 +345,7 @@ impl Driver {
 
     /// Journals the ratings after each round whose tournament is over.
     async fn journal_finished_rounds(&mut self, graph: &schedule::TaskGraph) -> Result<(), DriveError> {
-        for round in 1..=self.settings.rounds {
+        for round in 1..=self.record.rounds() {
             if self.record.rounds_finished.contains_key(&round) {
                 continue;
             }
@@ -371,10 +412,11 @@ impl Driver {
             );
         }
         let skipped = record.failures.len();
+        let rounds = record.rounds();
         let mut detail = format!(
             "{} round{} done: {} hypotheses, {} reviews, {} matches",
-            self.settings.rounds,
-            if self.settings.rounds == 1 { "" } else { "s" },
+            rounds,
+            if rounds == 1 { "" } else { "s" },
             record.hypotheses.len(),
             record.reviews.len(),
             record.matches.len()

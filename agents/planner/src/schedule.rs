@@ -25,6 +25,8 @@ pub enum Stage {
     Revise(u32),
     Review(u32),
     Tournament(u32),
+    /// A review asked again because the researcher critiqued a hypothesis already reviewed.
+    Rereview,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,13 @@ pub fn hypothesis_id(number: u32) -> String {
 /// Builds the graph of every task the record makes known.
 pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
     let mut graph = TaskGraph::default();
+    build_rounds(&mut graph, record, settings);
+    add_rereviews(&mut graph, record, settings);
+    graph
+}
+
+/// Plan, retrieval, then each round as far as the record allows.
+fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSettings) {
     let run = record.run_id.as_str();
     let question = settings.question.clone();
     let seed = |task: &str| task_seed(settings.seed, task);
@@ -152,7 +161,7 @@ pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
         },
     );
     if !graph.add(record, "plan".into(), Stage::Plan, plan, &[]).is_terminal() {
-        return graph;
+        return;
     }
 
     // A failed plan still searches the question.
@@ -172,11 +181,13 @@ pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
         .add(record, "retrieve".into(), Stage::Retrieve, retrieve, &["plan"])
         .is_terminal()
     {
-        return graph;
+        return;
     }
-    let Some(evidence) = record.evidence.as_ref().filter(|e| !e.is_empty()) else {
-        return graph;
+    // What the researcher pinned or excluded so far shapes every task built from here on.
+    let Some(evidence) = record.working_evidence().filter(|e| !e.is_empty()) else {
+        return;
     };
+    let evidence = &evidence;
 
     // Round 1: compose, review, tournament.
     let pairs = inspiration_pairs(evidence, settings.hypotheses as usize);
@@ -193,15 +204,15 @@ pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
         graph.add(record, task, Stage::Generate, message, &["retrieve"]);
     }
     let composed: Vec<&Hypothesis> = record.hypotheses.values().filter(|h| h.round == 1).collect();
-    add_reviews(&mut graph, record, settings, 1, &composed, evidence, &request);
+    add_reviews(graph, record, settings, 1, &composed, &request);
     if !graph.all_terminal_in(Stage::Generate) || !graph.all_terminal_in(Stage::Review(1)) {
-        return graph;
+        return;
     }
-    add_tournament(&mut graph, record, settings, 1, &composed, &request);
+    add_tournament(graph, record, settings, 1, &composed, &request);
 
-    for round in 2..=settings.rounds {
+    for round in 2..=settings.rounds + record.steering.extra_rounds {
         if !graph.all_terminal_in(Stage::Tournament(round - 1)) {
-            return graph;
+            return;
         }
         let leaders = leaders_after(record, round - 1, settings.leaders as usize);
         for (index, leader) in leaders.iter().enumerate() {
@@ -227,15 +238,14 @@ pub fn build(record: &RunRecord, settings: &RunSettings) -> TaskGraph {
             graph.add(record, task, Stage::Revise(round), message, &needs);
         }
         let revised: Vec<&Hypothesis> = record.hypotheses.values().filter(|h| h.round == round).collect();
-        add_reviews(&mut graph, record, settings, round, &revised, evidence, &request);
+        add_reviews(graph, record, settings, round, &revised, &request);
         if !graph.all_terminal_in(Stage::Revise(round)) || !graph.all_terminal_in(Stage::Review(round)) {
-            return graph;
+            return;
         }
         let mut contenders = leaders;
         contenders.extend(revised);
-        add_tournament(&mut graph, record, settings, round, &contenders, &request);
+        add_tournament(graph, record, settings, round, &contenders, &request);
     }
-    graph
 }
 
 fn add_reviews(
@@ -244,24 +254,72 @@ fn add_reviews(
     settings: &RunSettings,
     round: u32,
     hypotheses: &[&Hypothesis],
-    evidence: &[EvidencePassage],
     request: &impl Fn(&str, AgentName, Payload) -> Envelope,
 ) {
     for hypothesis in hypotheses {
         let task = format!("r{round}.review.{}", hypothesis.id);
-        let payload = Payload::ReviewRequest {
-            question: settings.question.clone(),
-            hypothesis: (*hypothesis).clone(),
-            evidence: evidence
-                .iter()
-                .filter(|p| hypothesis.citations.contains(&p.passage_id))
-                .cloned()
-                .collect(),
-            seed: task_seed(settings.seed, &task),
-        };
+        let payload = review_request(record, settings, hypothesis, &task);
         let made_by = producing_task(record, &hypothesis.id);
         let message = request(&task, AgentName::Reviewer, payload);
         graph.add(record, task, Stage::Review(round), message, &[made_by.as_str()]);
+    }
+}
+
+/// A review of `hypothesis` with the passages it cites (as it was given them, pinned ones too) and
+/// every critique the researcher wrote of it so far.
+fn review_request(record: &RunRecord, settings: &RunSettings, hypothesis: &Hypothesis, task: &str) -> Payload {
+    Payload::ReviewRequest {
+        question: settings.question.clone(),
+        hypothesis: hypothesis.clone(),
+        evidence: hypothesis
+            .citations
+            .iter()
+            .filter_map(|id| record.evidence_passage(id))
+            .cloned()
+            .collect(),
+        seed: task_seed(settings.seed, task),
+        user_critiques: record.steering.critiques_of(&hypothesis.id).to_vec(),
+    }
+}
+
+/// A critique written after a hypothesis's review was sent gets it reviewed again, with the
+/// critique, as `user.review.{id}.{critiques}`. Blocks nothing: the rounds go on meanwhile.
+fn add_rereviews(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSettings) {
+    let run = record.run_id.as_str();
+    for (id, critiques) in &record.steering.critiques {
+        let Some(hypothesis) = record.hypotheses.get(id) else {
+            continue;
+        };
+        let prefix = format!("user.review.{id}.");
+        // Re-reviews already sent stay in the graph, so one interrupted is sent again.
+        for (task, sent) in record
+            .requests
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            graph.add(record, task.clone(), Stage::Rereview, sent.clone(), &[]);
+        }
+        let first_review = format!("r{}.review.{id}", hypothesis.round);
+        let reviewed = graph.node(&first_review).is_some_and(|node| node.state.is_terminal());
+        let covered = record
+            .requests
+            .values()
+            .filter_map(|r| match &r.payload {
+                Payload::ReviewRequest {
+                    hypothesis,
+                    user_critiques,
+                    ..
+                } if &hypothesis.id == id => Some(user_critiques.len()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        if reviewed && critiques.len() > covered {
+            let task = format!("{prefix}{}", critiques.len());
+            let payload = review_request(record, settings, hypothesis, &task);
+            let message = Envelope::new(run, &task, AgentName::Planner, AgentName::Reviewer, payload);
+            graph.add(record, task, Stage::Rereview, message, &[&first_review]);
+        }
     }
 }
 
@@ -313,9 +371,15 @@ fn leaders_after(record: &RunRecord, round: u32, count: usize) -> Vec<&Hypothesi
     ranked
 }
 
-/// What the reviser is told: the review's critique and why it lost matches.
+/// What the reviser is told: the researcher's critiques first, then the review's, then why it
+/// lost matches.
 fn critiques_of(record: &RunRecord, id: &str, round: u32) -> Vec<String> {
-    let mut critiques = Vec::new();
+    let mut critiques: Vec<String> = record
+        .steering
+        .critiques_of(id)
+        .iter()
+        .map(|c| format!("From the researcher: {c}"))
+        .collect();
     if let Some(review) = record.reviews.get(id) {
         critiques.push(review.critique.clone());
     }
@@ -599,5 +663,306 @@ mod scheduling {
         assert_eq!(graph.node("r1.review.h2").map(|n| n.state), Some(TaskState::Sent));
         assert_eq!(graph.node("r1.review.h1").map(|n| n.state), Some(TaskState::Failed));
         assert_eq!(graph.dependents("r1.gen.02").len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod steering {
+    use hypatia_bus::payload::{Budget, CallUsage, Plan, Scores};
+    use hypatia_core::PaperId;
+
+    use super::*;
+
+    fn settings(rounds: u32) -> RunSettings {
+        RunSettings {
+            question: "q".into(),
+            hypotheses: 2,
+            rounds,
+            leaders: 1,
+            seed: 7,
+            evidence_limit: 4,
+            budget: Budget::default(),
+            model: "m".into(),
+            model_file: None,
+            provenance: None,
+        }
+    }
+
+    fn passage(paper: &str) -> EvidencePassage {
+        let paper_id = PaperId::derive(paper);
+        EvidencePassage {
+            passage_id: paper_id.passage(0),
+            paper_id,
+            title: paper.into(),
+            year: None,
+            text: format!("text of {paper}"),
+            score: 1.0,
+        }
+    }
+
+    fn user(record: &mut RunRecord, id: &str, payload: Payload) {
+        record.apply(&Envelope::new("run", id, AgentName::User, AgentName::Planner, payload));
+    }
+
+    /// Answers what is ready, as agents that cite the first passage they were given would.
+    fn answer_ready(record: &mut RunRecord, settings: &RunSettings) -> Vec<TaskNode> {
+        let ready: Vec<TaskNode> = build(record, settings).ready().into_iter().cloned().collect();
+        for node in &ready {
+            record.apply(&node.request);
+            let usage = CallUsage::default();
+            let hypothesis = |id: &str, round, parent: Option<&Hypothesis>, evidence: &[EvidencePassage]| Hypothesis {
+                id: id.into(),
+                round,
+                parent: parent.map(|p| p.id.clone()),
+                statement: "s".into(),
+                rationale: "r".into(),
+                prediction: "p".into(),
+                experiment: "e".into(),
+                citations: vec![evidence[0].passage_id.clone()],
+            };
+            let payload = match &node.request.payload {
+                Payload::PlanRequest { .. } => Payload::PlanReady {
+                    plan: Plan {
+                        sub_questions: vec![],
+                        queries: vec!["q".into()],
+                        fallback: None,
+                    },
+                    usage,
+                },
+                Payload::RetrieveRequest { .. } => Payload::EvidenceReady {
+                    evidence: vec![passage("a"), passage("b"), passage("c")],
+                    skipped: vec![],
+                },
+                Payload::GenerateRequest {
+                    hypothesis_id,
+                    evidence,
+                    ..
+                } => Payload::HypothesisReady {
+                    hypothesis: hypothesis(hypothesis_id, 1, None, evidence),
+                    usage,
+                },
+                Payload::ReviseRequest {
+                    hypothesis_id,
+                    round,
+                    parent,
+                    evidence,
+                    ..
+                } => Payload::HypothesisReady {
+                    hypothesis: hypothesis(hypothesis_id, *round, Some(parent), evidence),
+                    usage,
+                },
+                Payload::ReviewRequest { hypothesis, .. } => Payload::ReviewReady {
+                    review: hypatia_bus::payload::Review {
+                        hypothesis_id: hypothesis.id.clone(),
+                        scores: Scores {
+                            grounding: 3,
+                            novelty: 3,
+                            testability: 3,
+                            significance: 3,
+                        },
+                        critique: "model critique".into(),
+                        citations: vec![],
+                        novelty: hypatia_bus::payload::NoveltyFinding {
+                            closest: vec![],
+                            restates: None,
+                        },
+                    },
+                    usage,
+                },
+                Payload::JudgeRequest { first, second, .. } => Payload::JudgeReady {
+                    winner: if natural_key(&first.id) < natural_key(&second.id) {
+                        hypatia_bus::payload::Side::First
+                    } else {
+                        hypatia_bus::payload::Side::Second
+                    },
+                    reason: "the lower id".into(),
+                    usage,
+                },
+                other => panic!("unexpected request {}", other.kind()),
+            };
+            record.apply(&node.request.reply(payload));
+        }
+        ready
+    }
+
+    fn run_to_end(record: &mut RunRecord, settings: &RunSettings) -> Vec<TaskNode> {
+        let mut sent = Vec::new();
+        loop {
+            let wave = answer_ready(record, settings);
+            if wave.is_empty() {
+                return sent;
+            }
+            sent.extend(wave);
+        }
+    }
+
+    fn evidence_of(node: &TaskNode) -> Vec<PaperId> {
+        match &node.request.payload {
+            Payload::GenerateRequest { evidence, .. } | Payload::ReviseRequest { evidence, .. } => {
+                evidence.iter().map(|p| p.paper_id.clone()).collect()
+            }
+            other => panic!("no evidence in {}", other.kind()),
+        }
+    }
+
+    #[test]
+    fn pinned_papers_come_first_and_excluded_papers_not_at_all() {
+        let settings = settings(1);
+        let mut record = RunRecord::from_envelopes("run", []);
+        user(
+            &mut record,
+            "run",
+            Payload::RunStarted {
+                settings: settings.clone(),
+            },
+        );
+        answer_ready(&mut record, &settings); // plan
+        answer_ready(&mut record, &settings); // retrieve
+        let pinned = passage("pinned");
+        user(
+            &mut record,
+            "steer.1",
+            Payload::PaperPinned {
+                paper_id: pinned.paper_id.clone(),
+                title: "pinned".into(),
+                passages: vec![pinned.clone()],
+            },
+        );
+        user(
+            &mut record,
+            "steer.2",
+            Payload::PaperExcluded {
+                paper_id: PaperId::derive("b"),
+                title: "b".into(),
+            },
+        );
+        let generated = answer_ready(&mut record, &settings);
+        assert_eq!(generated.len(), 2);
+        for node in &generated {
+            assert_eq!(
+                evidence_of(node),
+                [pinned.paper_id.clone(), PaperId::derive("a"), PaperId::derive("c")]
+            );
+        }
+        // The first hypothesis is inspired by the pinned paper and cites it; its review is given
+        // the pinned passage, and the export gate knows it was evidence.
+        let reviews = answer_ready(&mut record, &settings);
+        let Payload::ReviewRequest { evidence, .. } = &reviews[0].request.payload else {
+            panic!("not a review")
+        };
+        assert_eq!(evidence, &[pinned.clone()]);
+        assert!(record.evidence_passage(&pinned.passage_id).is_some());
+        // Unpinned again, it is no longer given, yet still counts as evidence once given.
+        user(
+            &mut record,
+            "steer.3",
+            Payload::PaperReleased {
+                paper_id: pinned.paper_id.clone(),
+            },
+        );
+        let working: Vec<PaperId> = record
+            .working_evidence()
+            .expect("retrieved")
+            .into_iter()
+            .map(|p| p.paper_id)
+            .collect();
+        assert_eq!(working, [PaperId::derive("a"), PaperId::derive("c")]);
+        assert!(record.evidence_passage(&pinned.passage_id).is_some());
+    }
+
+    #[test]
+    fn a_critique_reaches_the_review_or_gets_a_new_one_and_reaches_the_revision() {
+        let settings = settings(2);
+        let mut record = RunRecord::from_envelopes("run", []);
+        user(
+            &mut record,
+            "run",
+            Payload::RunStarted {
+                settings: settings.clone(),
+            },
+        );
+        for _ in 0..3 {
+            answer_ready(&mut record, &settings); // plan, retrieve, compose
+        }
+        // Before its review is sent: the review carries it.
+        user(
+            &mut record,
+            "steer.1",
+            Payload::CritiqueAdded {
+                hypothesis_id: "h2".into(),
+                critique: "h2 ignores cost".into(),
+            },
+        );
+        let reviews = answer_ready(&mut record, &settings);
+        let critiques_in = |node: &TaskNode| match &node.request.payload {
+            Payload::ReviewRequest { user_critiques, .. } => user_critiques.clone(),
+            _ => Vec::new(),
+        };
+        let by_id: BTreeMap<&str, Vec<String>> = reviews.iter().map(|n| (n.id.as_str(), critiques_in(n))).collect();
+        assert_eq!(by_id["r1.review.h2"], ["h2 ignores cost"]);
+        assert!(by_id["r1.review.h1"].is_empty());
+        // After h1's review: h1 is reviewed again, and nothing else waits for that.
+        user(
+            &mut record,
+            "steer.2",
+            Payload::CritiqueAdded {
+                hypothesis_id: "h1".into(),
+                critique: "h1 cites the wrong paper".into(),
+            },
+        );
+        let next = answer_ready(&mut record, &settings);
+        let ids: Vec<&str> = next.iter().map(|n| n.id.as_str()).collect();
+        assert!(ids.contains(&"user.review.h1.1"), "{ids:?}");
+        assert!(ids.iter().any(|id| id.starts_with("r1.judge.")), "{ids:?}");
+        let rereview = next.iter().find(|n| n.id == "user.review.h1.1").expect("re-review");
+        assert_eq!(critiques_in(rereview), ["h1 cites the wrong paper"]);
+        let rest = run_to_end(&mut record, &settings);
+        assert!(
+            !rest.iter().any(|n| n.id.starts_with("user.review")),
+            "reviewed once per critique"
+        );
+        // h1 leads (the lower id always wins); its revision hears the researcher first.
+        let revise = rest.iter().find(|n| n.id == "r2.revise.h1").expect("revision");
+        let Payload::ReviseRequest { critiques, .. } = &revise.request.payload else {
+            panic!("not a revision")
+        };
+        assert_eq!(critiques[0], "From the researcher: h1 cites the wrong paper");
+    }
+
+    #[test]
+    fn another_round_is_scheduled_after_the_last_and_reopens_a_completed_run() {
+        let settings = settings(1);
+        let mut record = RunRecord::from_envelopes("run", []);
+        user(
+            &mut record,
+            "run",
+            Payload::RunStarted {
+                settings: settings.clone(),
+            },
+        );
+        run_to_end(&mut record, &settings);
+        user(
+            &mut record,
+            "finished",
+            Payload::RunFinished {
+                status: hypatia_bus::payload::RunStatus::Completed,
+                detail: "done".into(),
+            },
+        );
+        assert!(record.is_finished());
+        assert_eq!(record.finish_id(), "finished.2");
+        user(
+            &mut record,
+            "steer.1",
+            Payload::RoundRequested { reason: "more".into() },
+        );
+        assert!(!record.is_finished(), "asking for a round opens the run again");
+        assert_eq!(record.rounds(), 2);
+        let more = run_to_end(&mut record, &settings);
+        let ids: Vec<&str> = more.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["r2.revise.h1", "r2.review.h3", "r2.judge.h1.h3.ab", "r2.judge.h1.h3.ba"]
+        );
     }
 }

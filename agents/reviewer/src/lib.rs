@@ -119,6 +119,7 @@ impl Reviewer {
         question: &str,
         hypothesis: &Hypothesis,
         evidence: &[EvidencePassage],
+        researcher: &[String],
         seed: u64,
         cancel: &CancellationToken,
     ) -> Result<Payload, AgentFailure> {
@@ -149,6 +150,7 @@ impl Reviewer {
                 "title": escape_data(&p.title), "year": p.year, "similarity": p.similarity,
             })).collect::<Vec<_>>(),
             "restates": novelty.restates.as_ref().map(|p| escape_data(&p.title)),
+            "researcher": researcher.iter().map(|c| escape_data(c)).collect::<Vec<_>>(),
         });
         let answer = self
             .thinker
@@ -287,7 +289,11 @@ impl Agent for Reviewer {
                 hypothesis,
                 evidence,
                 seed,
-            } => self.review(question, hypothesis, evidence, *seed, &cancel).await,
+                user_critiques,
+            } => {
+                self.review(question, hypothesis, evidence, user_critiques, *seed, &cancel)
+                    .await
+            }
             Payload::JudgeRequest {
                 question,
                 first,

@@ -100,6 +100,20 @@ impl Bus {
         Ok(last)
     }
 
+    /// Journals a message that opens an ended run again (the researcher asked more of it), marking
+    /// the run running in the same transaction.
+    pub async fn reopen_run(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
+        let entry = envelope.to_entry()?;
+        let _in_order = self.inner.journal_order.lock().await;
+        envelope.seq = self
+            .inner
+            .store
+            .append_message_with_status(&entry, RunStatus::Running.as_str(), None)
+            .await?;
+        self.publish(&envelope);
+        Ok(envelope)
+    }
+
     /// Sends a request and waits for the reply. The request is journaled
     /// first unless it already is (a request re-sent after a resume); the
     /// reply arrives journaled by the agent that made it.

@@ -277,6 +277,9 @@ pub enum Payload {
         hypothesis: Hypothesis,
         evidence: Vec<EvidencePassage>,
         seed: u64,
+        /// What the researcher said of this hypothesis, oldest first; absent in older journals.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        user_critiques: Vec<String>,
     },
     ReviewReady {
         review: Review,
@@ -303,6 +306,30 @@ pub enum Payload {
     RoundFinished {
         round: u32,
         ratings: Vec<(String, f64)>,
+    },
+    /// User → planner: put this paper's passages into the evidence of every task not yet sent.
+    PaperPinned {
+        paper_id: PaperId,
+        title: String,
+        passages: Vec<EvidencePassage>,
+    },
+    /// User → planner: keep this paper's passages out of the evidence of every task not yet sent.
+    PaperExcluded {
+        paper_id: PaperId,
+        title: String,
+    },
+    /// User → planner: undo a pin or an exclusion.
+    PaperReleased {
+        paper_id: PaperId,
+    },
+    /// User → planner: the researcher's critique of a hypothesis, for its review and its next revision.
+    CritiqueAdded {
+        hypothesis_id: String,
+        critique: String,
+    },
+    /// User → planner: one more round of revision and tournament.
+    RoundRequested {
+        reason: String,
     },
     /// User → planner: stop the run.
     CancelRequested {
@@ -333,9 +360,27 @@ impl Payload {
             Payload::JudgeReady { .. } => "judge_ready",
             Payload::TaskFailed { .. } => "task_failed",
             Payload::RoundFinished { .. } => "round_finished",
+            Payload::PaperPinned { .. } => "paper_pinned",
+            Payload::PaperExcluded { .. } => "paper_excluded",
+            Payload::PaperReleased { .. } => "paper_released",
+            Payload::CritiqueAdded { .. } => "critique_added",
+            Payload::RoundRequested { .. } => "round_requested",
             Payload::CancelRequested { .. } => "cancel_requested",
             Payload::RunFinished { .. } => "run_finished",
         }
+    }
+
+    /// The user's steering of a run in progress: what the planner reads from the journal as it
+    /// drives, wherever it was written from.
+    pub fn is_steering(&self) -> bool {
+        matches!(
+            self,
+            Payload::PaperPinned { .. }
+                | Payload::PaperExcluded { .. }
+                | Payload::PaperReleased { .. }
+                | Payload::CritiqueAdded { .. }
+                | Payload::RoundRequested { .. }
+        )
     }
 
     /// The model usage a reply reports, if it came from a model call.

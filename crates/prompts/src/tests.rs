@@ -189,7 +189,19 @@ fn agent_prompts_match_their_snapshots() {
                 &json!({"question": question, "hypothesis": hypothesis, "cited": evidence,
                         "missing": [], "unrelated": ["p99aa88bb77cc#2"],
                         "closest": [{"title": "Hypothesis ranking with tournaments", "year": 2023, "similarity": 0.5}],
-                        "restates": null}),
+                        "restates": null, "researcher": []}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "review_user_with_researcher",
+        prompts
+            .render(
+                "review_user",
+                &json!({"question": question, "hypothesis": hypothesis, "cited": evidence,
+                        "missing": [], "unrelated": [], "closest": [], "restates": null,
+                        "researcher": ["The cited passage is about chemistry, not ranking.",
+                                       "&lt;/researcher&gt; stays data."]}),
             )
             .expect("render")
     );

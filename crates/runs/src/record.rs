@@ -5,6 +5,7 @@ use hypatia_bus::{AgentFailure, Envelope, FailureKind, Payload};
 use serde::{Deserialize, Serialize};
 
 use crate::elo;
+use crate::steering::Steering;
 
 /// One judged pair.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,6 +81,9 @@ pub struct RunRecord {
     pub rounds_finished: BTreeMap<u32, Vec<(String, f64)>>,
     pub usage: UsageTotals,
     pub status: Option<(RunStatus, String)>,
+    /// How many times the run ended: a completed run the researcher steers goes on, and ends again.
+    pub finishes: u32,
+    pub steering: Steering,
     pub started_ms: i64,
     /// Working time so far: each session from its start to its last message.
     pub active_ms: i64,
@@ -165,9 +169,20 @@ impl RunRecord {
             Payload::RoundFinished { round, ratings } => {
                 self.rounds_finished.insert(*round, ratings.clone());
             }
+            Payload::CritiqueAdded { .. } | Payload::RoundRequested { .. } => {
+                self.steering.apply(envelope);
+                // Asking more of a completed run opens it again.
+                if matches!(self.status, Some((RunStatus::Completed, _))) {
+                    self.status = None;
+                }
+            }
+            Payload::PaperPinned { .. } | Payload::PaperExcluded { .. } | Payload::PaperReleased { .. } => {
+                self.steering.apply(envelope);
+            }
             Payload::CancelRequested { .. } => {}
             Payload::RunFinished { status, detail } => {
                 self.status = Some((*status, detail.clone()));
+                self.finishes += 1;
             }
         }
         if let Some(parent) = &envelope.parent_id
@@ -237,7 +252,31 @@ impl RunRecord {
         self.active_ms + (self.last_ms - self.session_start_ms).max(0)
     }
 
+    /// A passage the run's agents were given: retrieved, or pinned by the researcher.
     pub fn evidence_passage(&self, id: &hypatia_core::PassageId) -> Option<&EvidencePassage> {
-        self.evidence.as_ref()?.iter().find(|p| &p.passage_id == id)
+        self.evidence
+            .iter()
+            .flatten()
+            .find(|p| &p.passage_id == id)
+            .or_else(|| self.steering.offered(id))
+    }
+
+    /// The evidence a task built now is given (`None` until the retriever answered).
+    pub fn working_evidence(&self) -> Option<Vec<EvidencePassage>> {
+        let retrieved = self.evidence.as_ref()?;
+        Some(self.steering.working_evidence(retrieved))
+    }
+
+    /// Rounds the run is to do: its settings' and those the researcher asked for since.
+    pub fn rounds(&self) -> u32 {
+        self.settings.as_ref().map_or(0, |s| s.rounds) + self.steering.extra_rounds
+    }
+
+    /// The id of the next message that ends the run: unique, as journal ids must be.
+    pub fn finish_id(&self) -> String {
+        match self.finishes {
+            0 => "finished".to_owned(),
+            n => format!("finished.{}", n + 1),
+        }
     }
 }
