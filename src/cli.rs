@@ -353,6 +353,23 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SteerCommand {
+    /// Put a paper's passages into the evidence (first among them).
+    Pin { paper: String },
+    /// Keep a paper's passages out of the evidence.
+    Exclude { paper: String },
+    /// Undo a pin or an exclusion.
+    Release { paper: String },
+    /// Your critique of a hypothesis: its reviewer and its next revision are given it.
+    Critique { hypothesis: String, critique: String },
+    /// One more round of revision and tournament (a completed run goes on: `hypatia resume RUN`).
+    Round {
+        #[arg(long, default_value = "asked for by the user")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// Every run in the project, newest first.
     List {
@@ -365,6 +382,13 @@ pub enum RunsCommand {
         /// The same object `hypatia review --json` prints.
         #[arg(long)]
         json: bool,
+    },
+    /// Steer a run, running here or elsewhere: pin or exclude a paper, critique a hypothesis, or ask
+    /// for another round. Journaled; whoever drives the run takes it into every task not yet sent.
+    Steer {
+        run: String,
+        #[command(subcommand)]
+        action: SteerCommand,
     },
     /// End an interrupted run for good, as `cancelled` (what it found stays; resume no longer applies).
     Cancel {

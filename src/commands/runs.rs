@@ -7,7 +7,9 @@ use anyhow::bail;
 use hypatia_project::Project;
 use hypatia_runs::RunReport;
 
-use crate::cli::RunsCommand;
+use hypatia_session::SteerAction;
+
+use crate::cli::{RunsCommand, SteerCommand};
 
 pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitCode> {
     match command {
@@ -46,6 +48,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
             }
             print_report(&load_report(&project, &run).await?, json)?;
         }
+        RunsCommand::Steer { run, action } => steer(&project, &run, action).await?,
         RunsCommand::Cancel { run, reason } => {
             // Held while the run is ended, so no process resumes it meanwhile.
             let _lock = project.lock_run(&run).map_err(|error| match error {
@@ -61,6 +64,38 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
     }
     project.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn steer(project: &Project, run: &str, action: SteerCommand) -> anyhow::Result<()> {
+    let paper = |text: &str| -> anyhow::Result<hypatia_core::PaperId> { Ok(text.trim().parse()?) };
+    let (action, done) = match action {
+        SteerCommand::Pin { paper: p } => (SteerAction::Pin(paper(&p)?), format!("paper {p} pinned")),
+        SteerCommand::Exclude { paper: p } => (SteerAction::Exclude(paper(&p)?), format!("paper {p} excluded")),
+        SteerCommand::Release { paper: p } => (SteerAction::Release(paper(&p)?), format!("paper {p} released")),
+        SteerCommand::Critique { hypothesis, critique } => (
+            SteerAction::Critique {
+                hypothesis: hypothesis.clone(),
+                critique,
+            },
+            format!("critique of {hypothesis} added"),
+        ),
+        SteerCommand::Round { reason } => (SteerAction::AnotherRound { reason }, "another round asked for".into()),
+    };
+    let bus = hypatia_bus::Bus::new(project.store());
+    let steered = hypatia_session::steer(project, &bus, run, action).await?;
+    let next = if steered.reopened {
+        format!("; the run had completed and goes on: `hypatia resume {run}` carries it out")
+    } else if steered.needs_round {
+        format!(
+            "; the run has completed, so this counts once you ask for another round (`hypatia runs steer {run} round`)"
+        )
+    } else if project.run_is_active(run) {
+        "; the process driving the run takes it up now".to_owned()
+    } else {
+        format!("; it takes effect when the run goes on (`hypatia resume {run}`)")
+    };
+    eprintln!("run {run}: {done} (message {}){next}", steered.message_id);
+    Ok(())
 }
 
 /// A run's journal folded into its report.

@@ -4,6 +4,7 @@
 
 mod files;
 mod runs;
+mod steering;
 
 use std::sync::Arc;
 
@@ -16,7 +17,9 @@ use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
 
 pub use files::{export_to_dir, write_atomically};
+pub use hypatia_planner::{CRITIQUE_MAX_CHARS, Steered};
 pub use runs::{RunError, document_of, load_document, load_record, shown_status};
+pub use steering::{PIN_PASSAGES, SteerAction, steer};
 
 /// Requests an agent's inbox holds before senders wait.
 const INBOX: usize = 64;

@@ -11,6 +11,10 @@ use hypatia_store::{RunRow, StoreError};
 pub enum RunError {
     #[error("there is no run `{0}` in this project (`hypatia runs list` shows them)")]
     NoSuchRun(String),
+    #[error("there is no paper `{0}` in this project (`hypatia search` shows paper ids)")]
+    NoSuchPaper(String),
+    #[error(transparent)]
+    Steer(#[from] hypatia_planner::SteerError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -9,6 +9,7 @@ use hypatia_bus::Envelope;
 use hypatia_core::{Paper, PaperId};
 use hypatia_project::PaperHit;
 use hypatia_report::ExportDocument;
+use hypatia_session::SteerAction;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -50,6 +51,11 @@ pub enum Command {
     StartRun(NewRun),
     PauseOrResume(String),
     Cancel(String),
+    /// Steer the followed run; journaled, then read by whoever drives it.
+    Steer {
+        run_id: String,
+        action: SteerAction,
+    },
     Quit,
 }
 
@@ -69,6 +75,8 @@ pub enum Outcome {
     Started(Result<String, String>),
     /// A pause, resume or cancel done (the message says which), or why not.
     Controlled(Result<String, String>),
+    /// Steering journaled for a run (what was done), or why not.
+    Steered(Result<(String, String), String>),
     Failed(String),
 }
 
@@ -80,6 +88,8 @@ pub struct App {
     pub help: bool,
     /// The new-run form, while open.
     pub form: Option<NewRunForm>,
+    /// The critique being written, while its box is open.
+    pub critique: Option<CritiqueForm>,
     pub theme: Theme,
     /// The last thing worth telling: an export written, an error.
     pub status: Option<(String, bool)>,
@@ -96,6 +106,7 @@ impl App {
             hypotheses: HypothesesState::default(),
             help: false,
             form: None,
+            critique: None,
             theme,
             status: None,
             next_poll: None,
@@ -155,6 +166,9 @@ impl App {
                 _ => Vec::new(),
             };
         }
+        if self.critique.is_some() {
+            return self.on_critique_key(key);
+        }
         let typing = self.view == View::Library && self.library.is_typing();
         match key {
             Key::F(1) => return self.switch(View::Library),
@@ -169,6 +183,8 @@ impl App {
             Key::Char('1') => return self.switch(View::Library),
             Key::Char('2') => return self.switch(View::Runs),
             Key::Char('3') => return self.switch(View::Hypotheses),
+            Key::Char('P' | 'X' | 'R') => return self.steer_key(key),
+            Key::Char('a') if self.view == View::Hypotheses => return self.open_critique(),
             _ => {}
         }
         match self.view {
@@ -182,6 +198,83 @@ impl App {
                 self.route(commands)
             }
         }
+    }
+
+    /// The run steering applies to: the followed one.
+    fn steered_run(&mut self) -> Option<(String, &hypatia_runs::Steering)> {
+        match &self.runs.followed {
+            Some(followed) => Some((followed.run_id.clone(), &followed.record.steering)),
+            None => {
+                self.status = Some(("follow a run first: 2, then Enter on it".to_owned(), true));
+                None
+            }
+        }
+    }
+
+    /// `P` pins (or unpins) a paper, `X` excludes (or lets back) one: the library's selected paper,
+    /// or the hypotheses view's selected citation. `R` asks for another round.
+    fn steer_key(&mut self, key: Key) -> Vec<Command> {
+        let paper = match self.view {
+            View::Library => self.library.selected_paper().cloned(),
+            View::Hypotheses => self.hypotheses.selected_citation().map(|c| c.paper_id.clone()),
+            View::Runs => None,
+        };
+        let Some((run_id, steering)) = self.steered_run() else {
+            return Vec::new();
+        };
+        let action = match (key, paper) {
+            (Key::Char('R'), _) => SteerAction::AnotherRound {
+                reason: "asked for in the terminal UI".to_owned(),
+            },
+            (Key::Char('P'), Some(paper)) if steering.is_pinned(&paper) => SteerAction::Release(paper),
+            (Key::Char('P'), Some(paper)) => SteerAction::Pin(paper),
+            (Key::Char('X'), Some(paper)) if steering.is_excluded(&paper) => SteerAction::Release(paper),
+            (Key::Char('X'), Some(paper)) => SteerAction::Exclude(paper),
+            _ => return self.tell("select a paper first (a search result or a citation)".to_owned(), true),
+        };
+        vec![Command::Steer { run_id, action }]
+    }
+
+    fn open_critique(&mut self) -> Vec<Command> {
+        let Some(hypothesis) = self.hypotheses.selected_id() else {
+            return self.tell("no hypothesis selected".to_owned(), true);
+        };
+        let Some((run_id, _)) = self.steered_run() else {
+            return Vec::new();
+        };
+        self.critique = Some(CritiqueForm {
+            run_id,
+            hypothesis,
+            text: String::new(),
+        });
+        Vec::new()
+    }
+
+    fn on_critique_key(&mut self, key: Key) -> Vec<Command> {
+        let Some(form) = &mut self.critique else {
+            return Vec::new();
+        };
+        match key {
+            Key::Esc => self.critique = None,
+            Key::Enter if form.text.trim().is_empty() => {}
+            Key::Enter => {
+                let form = self.critique.take().expect("checked above");
+                self.status = Some((format!("sending the critique of {}…", form.hypothesis), false));
+                return vec![Command::Steer {
+                    run_id: form.run_id,
+                    action: SteerAction::Critique {
+                        hypothesis: form.hypothesis,
+                        critique: form.text,
+                    },
+                }];
+            }
+            Key::Backspace => {
+                form.text.pop();
+            }
+            Key::Char(c) if form.text.chars().count() < hypatia_session::CRITIQUE_MAX_CHARS => form.text.push(c),
+            _ => {}
+        }
+        Vec::new()
     }
 
     /// Handles the commands the UI answers itself; passes the rest on.
@@ -285,6 +378,18 @@ impl App {
                 vec![Command::ListRuns]
             }
             Outcome::Controlled(Err(error)) => self.tell(error, true),
+            Outcome::Steered(Ok((run_id, message))) => {
+                self.tell(message, false);
+                // Read at once: a completed run steered goes on, and following it starts again.
+                let after_seq = self
+                    .runs
+                    .followed
+                    .as_ref()
+                    .filter(|f| f.run_id == run_id)
+                    .map_or(0, |f| f.last_seq);
+                vec![Command::ListRuns, Command::Poll { run_id, after_seq }]
+            }
+            Outcome::Steered(Err(error)) => self.tell(error, true),
         }
     }
 
@@ -317,7 +422,10 @@ impl App {
             tabs_right,
         );
         match self.view {
-            View::Library => self.library.draw(frame, body, theme),
+            View::Library => {
+                let steering = self.runs.followed.as_ref().map(|f| &f.record.steering);
+                self.library.draw(frame, body, steering, theme)
+            }
             View::Runs => self.runs.draw(frame, body, theme),
             View::Hypotheses => self.hypotheses.draw(frame, body, theme),
         }
@@ -333,14 +441,17 @@ impl App {
         if let Some(form) = &self.form {
             form_overlay(frame, body, form, theme);
         }
+        if let Some(critique) = &self.critique {
+            critique_overlay(frame, body, critique, theme);
+        }
     }
 
     fn hints(&self) -> String {
         match self.view {
             View::Library if self.library.is_typing() => "type to search · Tab next field · Enter/Esc results".into(),
-            View::Library => "/ search · j/k move · Tab fields · 2 runs · 3 hypotheses".into(),
-            View::Runs => "Enter follow · n new review · p pause/resume · x cancel · f filter · e export".into(),
-            View::Hypotheses => "j/k move · Tab detail · c citation · Enter open paper · e export".into(),
+            View::Library => "/ search · j/k move · P pin · X exclude (followed run) · 2 runs · 3 hypotheses".into(),
+            View::Runs => "Enter follow · n new · p pause/resume · x cancel · R round · f filter · e export".into(),
+            View::Hypotheses => "j/k · Tab · c citation · a critique · P pin · X exclude · R round · e export".into(),
         }
     }
 }
@@ -378,6 +489,42 @@ fn form_overlay(frame: &mut Frame, area: Rect, form: &NewRunForm, theme: Theme) 
     let widget = Paragraph::new(lines)
         .wrap(ratatui::widgets::Wrap { trim: false })
         .block(pane(Line::from(" New review "), true, theme));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(widget, popup);
+}
+
+/// The critique being written of a hypothesis of the followed run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CritiqueForm {
+    pub run_id: String,
+    pub hypothesis: String,
+    pub text: String,
+}
+
+fn critique_overlay(frame: &mut Frame, area: Rect, form: &CritiqueForm, theme: Theme) {
+    let width = area.width.min(76);
+    let height = 9.min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    let lines = vec![
+        Line::from(vec![Span::raw(form.text.clone()), Span::raw("▏")]),
+        Line::from(""),
+        Line::from(Span::styled(
+            "Enter sends it to the reviewer and the next revision · Esc drops it",
+            theme.muted(),
+        )),
+    ];
+    let widget = Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .block(pane(
+            Line::from(format!(" Your critique of {} ", form.hypothesis)),
+            true,
+            theme,
+        ));
     frame.render_widget(Clear, popup);
     frame.render_widget(widget, popup);
 }

@@ -55,6 +55,15 @@ impl HypothesesState {
         self.document.as_ref()?.hypotheses.get(self.selected)
     }
 
+    pub fn selected_id(&self) -> Option<String> {
+        self.current().map(|h| h.id.clone())
+    }
+
+    /// The citation marked in the detail pane (`c` moves the mark).
+    pub fn selected_citation(&self) -> Option<&hypatia_report::CitationEntry> {
+        self.current()?.citations.get(self.citation)
+    }
+
     pub fn on_key(&mut self, key: Key) -> Vec<Command> {
         let count = self.document.as_ref().map_or(0, |d| d.hypotheses.len());
         match key {

@@ -67,6 +67,16 @@ pub const HELP: &[(&str, &str)] = &[
     ("p", "runs: pause the followed run, or resume it"),
     ("x", "runs: cancel the followed run for good"),
     ("c", "hypotheses: next cited passage"),
+    ("a", "hypotheses: write your critique of the selected hypothesis"),
+    (
+        "P",
+        "library, hypotheses: pin the paper into the followed run (again: unpin)",
+    ),
+    (
+        "X",
+        "library, hypotheses: exclude the paper from the followed run (again: let back)",
+    ),
+    ("R", "runs, hypotheses: ask the planner for another round"),
     ("?", "this help"),
     ("q  Ctrl-C", "quit"),
 ];

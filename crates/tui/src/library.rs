@@ -14,6 +14,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, List, ListItem, 
 use crate::app::Command;
 use crate::keys::Key;
 use crate::theme::Theme;
+use hypatia_runs::Steering;
 
 /// Typing pauses this long before the search runs: results follow the typing without a search per key.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
@@ -210,7 +211,8 @@ impl LibraryState {
         self.hits.get(self.selected).map(|h| &h.paper_id)
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: Theme) {
+    /// Draws the view; results pinned into (or excluded from) the followed run are marked.
+    pub fn draw(&self, frame: &mut Frame, area: Rect, steering: Option<&Steering>, theme: Theme) {
         let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
         let [search, filters, results] =
             Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(3)]).areas(left);
@@ -230,8 +232,14 @@ impl LibraryState {
             .iter()
             .map(|hit| {
                 let year = hit.year.map_or("    ".to_owned(), |y| y.to_string());
+                let mark = match steering {
+                    Some(s) if s.is_pinned(&hit.paper_id) => Span::styled("pin ", theme.good()),
+                    Some(s) if s.is_excluded(&hit.paper_id) => Span::styled("out ", theme.bad()),
+                    _ => Span::raw(""),
+                };
                 ListItem::new(Line::from(vec![
                     Span::styled(format!("{year} "), theme.muted()),
+                    mark,
                     Span::raw(hit.title.clone()),
                 ]))
             })

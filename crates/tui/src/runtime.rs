@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use hypatia_bus::Envelope;
 use hypatia_project::{Project, SearchRequest};
 use hypatia_report::Format;
+use hypatia_session::SteerAction;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, MouseEventKind};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
@@ -196,8 +197,42 @@ impl Worker {
                     .map(|()| format!("cancelled {run_id}")),
                 None => Err(NO_LAUNCHER.to_owned()),
             }),
+            Command::Steer { run_id, action } => Outcome::Steered(self.steer(run_id, action).await),
             Command::Quit | Command::OpenForm => Outcome::Failed("nothing to do".to_owned()),
         }
+    }
+
+    /// Journals the steering; a completed run it opens again is driven here if nobody else does.
+    async fn steer(&self, run_id: String, action: SteerAction) -> Result<(String, String), String> {
+        let what = match &action {
+            SteerAction::Pin(paper) => format!("pinned {paper}"),
+            SteerAction::Exclude(paper) => format!("excluded {paper}"),
+            SteerAction::Release(paper) => format!("released {paper}"),
+            SteerAction::Critique { hypothesis, .. } => format!("critique of {hypothesis} sent"),
+            SteerAction::AnotherRound { .. } => "another round asked for".to_owned(),
+        };
+        let bus = hypatia_bus::Bus::new(self.project.store());
+        let steered = hypatia_session::steer(&self.project, &bus, &run_id, action)
+            .await
+            .map_err(|e| e.to_string())?;
+        let driven_here = self.launcher.as_ref().is_some_and(|l| l.is_active(&run_id));
+        let next = if steered.reopened {
+            match &self.launcher {
+                Some(launcher) if !self.project.run_is_active(&run_id) => {
+                    launcher.resume(run_id.clone()).await?;
+                    "; the run goes on".to_owned()
+                }
+                Some(_) => "; the process driving it takes it up".to_owned(),
+                None => format!("; `hypatia resume {run_id}` carries it out"),
+            }
+        } else if steered.needs_round {
+            "; the run has completed: R asks for another round".to_owned()
+        } else if driven_here || self.project.run_is_active(&run_id) {
+            "; the planner takes it up now".to_owned()
+        } else {
+            "; it takes effect when the run goes on (p)".to_owned()
+        };
+        Ok((run_id.clone(), format!("{run_id}: {what}{next}")))
     }
 
     async fn journal(&self, run_id: String, after_seq: i64, from_start: bool) -> Outcome {

@@ -450,3 +450,247 @@ async fn without_a_launcher_starting_a_review_explains_itself() {
         "{outcome:?}"
     );
 }
+
+/// A completed one-hypothesis run stored in `project`, citing the first passage of the library's
+/// first paper: what the UI steers in the test below.
+async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
+    use hypatia_bus::payload::{EvidencePassage, Hypothesis, RunStatus};
+    let request = hypatia_project::SearchRequest::new("research prediction scientist", 10);
+    let hits = project.search_papers(&request).expect("search");
+    let mut evidence = Vec::new();
+    for hit in &hits {
+        let (paper, passages) = project.paper(&hit.paper_id).await.expect("read").expect("stored");
+        // Entries without an abstract have nothing to cite.
+        let Some(passage) = passages.into_iter().next() else {
+            continue;
+        };
+        if evidence.len() == 2 {
+            break;
+        }
+        evidence.push(EvidencePassage {
+            passage_id: passage.id,
+            paper_id: paper.id,
+            title: paper.title,
+            year: paper.year,
+            text: passage.text,
+            score: 1.0,
+        });
+    }
+    let bus = hypatia_bus::Bus::new(project.store());
+    let run = "run-0steer";
+    let settings = RunSettings {
+        question: "Can language models plan experiments?".into(),
+        hypotheses: 1,
+        rounds: 1,
+        leaders: 1,
+        seed: 3,
+        evidence_limit: 4,
+        budget: Budget::default(),
+        model: "llama:tiny.gguf".into(),
+        model_file: None,
+        provenance: None,
+    };
+    let start = Envelope::new(
+        run,
+        "start",
+        AgentName::User,
+        AgentName::Planner,
+        Payload::RunStarted { settings },
+    );
+    bus.start_run("Can language models plan experiments?", start)
+        .await
+        .expect("start");
+    let exchange = |id: &str, to: AgentName, ask: Payload, answer: Payload| {
+        let request = Envelope::new(run, id, AgentName::Planner, to, ask);
+        let reply = request.reply(answer);
+        (request, reply)
+    };
+    let hypothesis = Hypothesis {
+        id: "h1".into(),
+        round: 1,
+        parent: None,
+        statement: "Language models plan experiments when given passages.".into(),
+        rationale: "The cited passage says so.".into(),
+        prediction: "Plans improve.".into(),
+        experiment: "Compare plans.".into(),
+        citations: vec![evidence[0].passage_id.clone()],
+    };
+    let messages = [
+        exchange(
+            "retrieve",
+            AgentName::Retriever,
+            Payload::RetrieveRequest {
+                queries: vec!["language models".into()],
+                limit: 4,
+            },
+            Payload::EvidenceReady {
+                evidence: evidence.clone(),
+                skipped: vec![],
+            },
+        ),
+        exchange(
+            "r1.gen.01",
+            AgentName::Hypothesis,
+            Payload::GenerateRequest {
+                question: "q".into(),
+                hypothesis_id: "h1".into(),
+                evidence: evidence.clone(),
+                inspiration: vec![],
+                seed: 1,
+            },
+            Payload::HypothesisReady {
+                hypothesis,
+                usage: CallUsage::default(),
+            },
+        ),
+    ];
+    for (request, reply) in messages {
+        bus.journal(request).await.expect("journal");
+        bus.journal(reply).await.expect("journal");
+    }
+    let end = Envelope::new(
+        run,
+        "finished",
+        AgentName::Planner,
+        AgentName::User,
+        Payload::RunFinished {
+            status: RunStatus::Completed,
+            detail: "1 round done".into(),
+        },
+    );
+    bus.finish_run(end, RunStatus::Completed, "1 round done")
+        .await
+        .expect("finish");
+    (run.to_owned(), evidence[1].paper_id.clone())
+}
+
+fn kinds(envelopes: &[Envelope]) -> Vec<&'static str> {
+    envelopes.iter().map(|e| e.kind()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steering_from_the_ui_pins_excludes_critiques_and_asks_for_a_round_through_the_journal() {
+    let (_dir, project) = project().await;
+    let (run, other_paper) = stored_run(&project).await;
+    let worker = worker(&project);
+    let mut app = App::new(plain());
+
+    // Nothing followed: steering says what to do first.
+    app.on_key(Key::Char('2'), Instant::now());
+    assert!(app.on_key(Key::Char('R'), Instant::now()).is_empty());
+    assert!(screen(&app, 100, 30).contains("follow a run first"));
+
+    let commands = app.start();
+    settle(&mut app, &worker, commands).await;
+    let commands = app.on_key(Key::Enter, Instant::now());
+    settle(&mut app, &worker, commands).await;
+    assert_eq!(
+        app.runs.followed.as_ref().map(|f| f.run_id.as_str()),
+        Some(run.as_str())
+    );
+
+    // A critique of h1, written in the hypotheses view.
+    app.on_key(Key::Char('3'), Instant::now());
+    assert!(app.on_key(Key::Char('a'), Instant::now()).is_empty());
+    for c in "Only one passage supports this.".chars() {
+        assert!(
+            app.on_key(Key::Char(c), Instant::now()).is_empty(),
+            "typed into the box"
+        );
+    }
+    insta::assert_snapshot!("critique_box", screen(&app, 100, 30));
+    let commands = app.on_key(Key::Enter, Instant::now());
+    assert!(app.critique.is_none());
+    settle(&mut app, &worker, commands).await;
+    let (status, problem) = app.status.clone().expect("told");
+    assert!(!problem, "{status}");
+    // No launcher in this test: the completed run is reopened, and the UI says how it goes on.
+    assert!(status.contains("hypatia resume"), "{status}");
+    let stored = project.store().run(&run).await.expect("run").expect("exists");
+    assert_eq!(stored.status, "running", "a critique opens a completed run again");
+
+    // Pin a search result, then exclude it instead.
+    app.on_key(Key::Char('1'), Instant::now());
+    app.on_key(Key::Char('/'), Instant::now());
+    type_text(&mut app, &worker, "research prediction scientist").await;
+    app.on_key(Key::Esc, Instant::now());
+    while app.library.selected_paper() != Some(&other_paper) {
+        let before = app.library.selected;
+        let commands = app.on_key(Key::Char('j'), Instant::now());
+        settle(&mut app, &worker, commands).await;
+        assert_ne!(app.library.selected, before, "the cited paper is among the hits");
+    }
+    let commands = app.on_key(Key::Char('P'), Instant::now());
+    settle(&mut app, &worker, commands).await;
+    let followed = app.runs.followed.as_ref().expect("followed");
+    assert!(
+        followed.record.steering.is_pinned(&other_paper),
+        "the poll after steering folds it in"
+    );
+    assert!(screen(&app, 100, 30).contains("pin "), "the pinned hit is marked");
+    let commands = app.on_key(Key::Char('X'), Instant::now());
+    settle(&mut app, &worker, commands).await;
+    let steering = &app.runs.followed.as_ref().expect("followed").record.steering;
+    assert!(steering.is_excluded(&other_paper) && !steering.is_pinned(&other_paper));
+
+    // Another round, from the runs view.
+    app.on_key(Key::Char('2'), Instant::now());
+    let commands = app.on_key(Key::Char('R'), Instant::now());
+    settle(&mut app, &worker, commands).await;
+
+    let entries = project.store().run_messages(&run, 0).await.expect("journal");
+    let envelopes: Vec<Envelope> = entries
+        .iter()
+        .map(|e| Envelope::from_entry(e).expect("decodes"))
+        .collect();
+    let steering: Vec<&Envelope> = envelopes.iter().filter(|e| e.payload.is_steering()).collect();
+    assert_eq!(
+        steering.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        ["critique_added", "paper_pinned", "paper_excluded", "round_requested"],
+        "{:?}",
+        kinds(&envelopes)
+    );
+    assert!(
+        steering
+            .iter()
+            .all(|e| e.sender == AgentName::User && e.recipient == AgentName::Planner)
+    );
+    match &steering[0].payload {
+        Payload::CritiqueAdded {
+            hypothesis_id,
+            critique,
+        } => assert_eq!(
+            (hypothesis_id.as_str(), critique.as_str()),
+            ("h1", "Only one passage supports this.")
+        ),
+        other => panic!("{other:?}"),
+    }
+    // The pin carries the paper's passages as stored, so the journal alone replays the run.
+    let (_, passages) = project.paper(&other_paper).await.expect("read").expect("stored");
+    match &steering[1].payload {
+        Payload::PaperPinned { passages: pinned, .. } => {
+            assert!(!pinned.is_empty());
+            for (given, stored) in pinned.iter().zip(&passages) {
+                assert_eq!((&given.passage_id, &given.text), (&stored.id, &stored.text));
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    let record = hypatia_runs::RunRecord::from_envelopes(&run, &envelopes);
+    assert_eq!(record.rounds(), 2);
+    assert!(record.status.is_none(), "the run is open again");
+    // A critique of a hypothesis the run does not have is refused by name.
+    let refused = worker
+        .carry_out(Command::Steer {
+            run_id: run.clone(),
+            action: hypatia_session::SteerAction::Critique {
+                hypothesis: "h9".into(),
+                critique: "x".into(),
+            },
+        })
+        .await;
+    assert!(
+        matches!(&refused, Outcome::Steered(Err(message)) if message.contains("no hypothesis `h9`") && message.contains("h1")),
+        "{refused:?}"
+    );
+}

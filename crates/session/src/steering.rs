@@ -1,0 +1,71 @@
+//! Steering as the CLI and the terminal UI offer it: papers named by id and read from the
+//! project, then handed to the planner's checks and journaled.
+
+use hypatia_bus::Bus;
+use hypatia_bus::payload::EvidencePassage;
+use hypatia_core::PaperId;
+use hypatia_planner::{Steer, Steered};
+use hypatia_project::Project;
+
+use crate::RunError;
+
+/// Passages of a pinned paper given to the agents: its first sentences, where an abstract
+/// states what the paper is about.
+pub const PIN_PASSAGES: usize = 6;
+
+/// What the researcher asks, with papers by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SteerAction {
+    Pin(PaperId),
+    Exclude(PaperId),
+    Release(PaperId),
+    Critique { hypothesis: String, critique: String },
+    AnotherRound { reason: String },
+}
+
+/// Journals `action` for `run_id` after the planner's checks.
+pub async fn steer(project: &Project, bus: &Bus, run_id: &str, action: SteerAction) -> Result<Steered, RunError> {
+    let steer = match action {
+        SteerAction::Pin(paper_id) => {
+            let (paper, passages) = project
+                .paper(&paper_id)
+                .await?
+                .ok_or_else(|| RunError::NoSuchPaper(paper_id.to_string()))?;
+            let passages = passages
+                .into_iter()
+                .take(PIN_PASSAGES)
+                .map(|passage| EvidencePassage {
+                    passage_id: passage.id,
+                    paper_id: paper.id.clone(),
+                    title: paper.title.clone(),
+                    year: paper.year,
+                    text: passage.text,
+                    // Not ranked by retrieval: the researcher put it there.
+                    score: 0.0,
+                })
+                .collect();
+            Steer::Pin {
+                paper_id,
+                title: paper.title,
+                passages,
+            }
+        }
+        SteerAction::Exclude(paper_id) => {
+            let (paper, _) = project
+                .paper(&paper_id)
+                .await?
+                .ok_or_else(|| RunError::NoSuchPaper(paper_id.to_string()))?;
+            Steer::Exclude {
+                paper_id,
+                title: paper.title,
+            }
+        }
+        SteerAction::Release(paper_id) => Steer::Release { paper_id },
+        SteerAction::Critique { hypothesis, critique } => Steer::Critique {
+            hypothesis_id: hypothesis,
+            critique,
+        },
+        SteerAction::AnotherRound { reason } => Steer::AnotherRound { reason },
+    };
+    Ok(hypatia_planner::steer(bus, run_id, steer).await?)
+}
