@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hypatia_bus::Payload;
 use hypatia_bus::payload::{
     CitationCheck, EvidencePassage, ModelIdentity, Plan, RunProvenance, RunSettings, Scores, SkippedQuery,
 };
@@ -80,6 +81,31 @@ pub struct ExportDocument {
     /// Every paper the report refers to (cited, or named as close prior work), in citation-key order.
     pub papers: Vec<PaperEntry>,
     pub citation_edges: Vec<CitationEdge>,
+    /// What the researcher changed while the run went on, in journal order.
+    pub steering: Vec<SteeringEntry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SteeringAction {
+    Pin,
+    Exclude,
+    Release,
+    Critique,
+    Round,
+}
+
+/// One steering message, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SteeringEntry {
+    pub message_id: String,
+    pub time_ms: i64,
+    pub action: SteeringAction,
+    pub paper_id: Option<PaperId>,
+    pub title: Option<String>,
+    pub hypothesis_id: Option<String>,
+    /// The critique, or why another round was asked for.
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +118,8 @@ pub struct EvidenceEntry {
     pub score: f64,
     /// Whether any hypothesis cites it.
     pub cited: bool,
+    /// Put into the evidence by the researcher, not retrieved.
+    pub pinned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +138,8 @@ pub struct HypothesisEntry {
     pub matches_lost: u32,
     pub review: Option<ReviewEntry>,
     pub citations: Vec<CitationEntry>,
+    /// The researcher's own critiques, oldest first.
+    pub researcher_critiques: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -260,6 +290,7 @@ impl ExportDocument {
                     matches_won: h.matches_won,
                     matches_lost: h.matches_lost,
                     review,
+                    researcher_critiques: record.steering.critiques_of(&h.id).to_vec(),
                     citations: h
                         .citations
                         .iter()
@@ -282,19 +313,24 @@ impl ExportDocument {
 
         let cited_passages: BTreeSet<&PassageId> =
             record.hypotheses.values().flat_map(|h| h.citations.iter()).collect();
-        let evidence = record
-            .evidence
-            .iter()
-            .flatten()
-            .map(|p: &EvidencePassage| EvidenceEntry {
-                passage_id: p.passage_id.clone(),
-                paper_id: p.paper_id.clone(),
-                title: p.title.clone(),
-                year: p.year,
-                text: p.text.clone(),
-                score: p.score,
-                cited: cited_passages.contains(&p.passage_id),
-            })
+        let retrieved: Vec<&EvidencePassage> = record.evidence.iter().flatten().collect();
+        let pinned = record
+            .steering
+            .offered_passages()
+            .filter(|p| !retrieved.iter().any(|r| r.passage_id == p.passage_id));
+        let entry = |p: &EvidencePassage, pinned: bool| EvidenceEntry {
+            passage_id: p.passage_id.clone(),
+            paper_id: p.paper_id.clone(),
+            title: p.title.clone(),
+            year: p.year,
+            text: p.text.clone(),
+            score: p.score,
+            cited: cited_passages.contains(&p.passage_id),
+            pinned,
+        };
+        let evidence = pinned
+            .map(|p| entry(p, true))
+            .chain(retrieved.iter().map(|p| entry(p, false)))
             .collect();
 
         let papers = bibliography
@@ -376,6 +412,7 @@ impl ExportDocument {
             },
             papers,
             citation_edges,
+            steering: record.steering.messages.iter().filter_map(steering_entry).collect(),
         })
     }
 
@@ -407,6 +444,65 @@ impl ExportDocument {
 }
 
 /// Every paper a run's report names: the papers of cited passages and of close prior work.
+impl SteeringEntry {
+    /// What the researcher did, as a sentence (plain text: each format escapes it its own way).
+    pub fn describe(&self) -> String {
+        let paper = || match (&self.title, &self.paper_id) {
+            (Some(title), Some(id)) => format!("“{title}” ({id})"),
+            (None, Some(id)) => id.to_string(),
+            _ => "a paper".to_owned(),
+        };
+        let text = self.text.as_deref().unwrap_or_default();
+        match self.action {
+            SteeringAction::Pin => format!("Pinned {} into the evidence.", paper()),
+            SteeringAction::Exclude => format!("Excluded {} from the evidence.", paper()),
+            SteeringAction::Release => format!("Released {}: neither pinned nor excluded any more.", paper()),
+            SteeringAction::Critique => format!(
+                "Critiqued {}: {text}",
+                self.hypothesis_id.as_deref().unwrap_or("a hypothesis")
+            ),
+            SteeringAction::Round => format!("Asked for another round ({text})."),
+        }
+    }
+}
+
+fn steering_entry(message: &hypatia_bus::Envelope) -> Option<SteeringEntry> {
+    let entry = |action,
+                 paper_id: Option<&PaperId>,
+                 title: Option<&String>,
+                 hypothesis: Option<&String>,
+                 text: Option<&String>| SteeringEntry {
+        message_id: message.id.clone(),
+        time_ms: message.time_ms,
+        action,
+        paper_id: paper_id.cloned(),
+        title: title.cloned(),
+        hypothesis_id: hypothesis.cloned(),
+        text: text.cloned(),
+    };
+    Some(match &message.payload {
+        Payload::PaperPinned { paper_id, title, .. } => {
+            entry(SteeringAction::Pin, Some(paper_id), Some(title), None, None)
+        }
+        Payload::PaperExcluded { paper_id, title } => {
+            entry(SteeringAction::Exclude, Some(paper_id), Some(title), None, None)
+        }
+        Payload::PaperReleased { paper_id } => entry(SteeringAction::Release, Some(paper_id), None, None, None),
+        Payload::CritiqueAdded {
+            hypothesis_id,
+            critique,
+        } => entry(
+            SteeringAction::Critique,
+            None,
+            None,
+            Some(hypothesis_id),
+            Some(critique),
+        ),
+        Payload::RoundRequested { reason } => entry(SteeringAction::Round, None, None, None, Some(reason)),
+        _ => return None,
+    })
+}
+
 pub fn referenced_papers(record: &RunRecord) -> BTreeSet<PaperId> {
     let cited = record
         .hypotheses

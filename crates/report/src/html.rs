@@ -30,6 +30,7 @@ pub fn render(doc: &ExportDocument) -> String {
     ranking(&mut out, doc);
     charts_section(&mut out, doc);
     plan(&mut out, doc);
+    steering(&mut out, doc);
     out.push_str("<section id=\"hypotheses\">\n<h2>Hypotheses</h2>\n");
     if doc.hypotheses.is_empty() {
         out.push_str("<p class=\"empty\">No hypotheses were composed.</p>\n");
@@ -53,6 +54,9 @@ fn navigation(out: &mut String, doc: &ExportDocument) {
     out.push_str("<nav aria-label=\"Contents\">\n<p class=\"brand\">Hypatia report</p>\n<ol>\n");
     for (id, label) in [("ranking", "Ranking"), ("charts", "Charts"), ("plan", "Plan")] {
         let _ = writeln!(out, "<li><a href=\"#{id}\">{label}</a></li>");
+    }
+    if !doc.steering.is_empty() {
+        out.push_str("<li><a href=\"#steering\">Steering</a></li>\n");
     }
     out.push_str("<li><a href=\"#hypotheses\">Hypotheses</a>");
     if !doc.hypotheses.is_empty() {
@@ -271,6 +275,13 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
             out.push_str("</dd>\n");
         }
     }
+    if !hyp.researcher_critiques.is_empty() {
+        out.push_str("<dt>The researcher's critiques</dt><dd><ul>");
+        for critique in &hyp.researcher_critiques {
+            let _ = write!(out, "<li>{}</li>", h(critique));
+        }
+        out.push_str("</ul></dd>\n");
+    }
     out.push_str("</dl>\n<h4>Evidence</h4>\n");
     if hyp.citations.is_empty() {
         out.push_str("<p class=\"empty\">No passage cited.</p>\n");
@@ -292,13 +303,36 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
     out.push_str("</article>\n");
 }
 
+fn steering(out: &mut String, doc: &ExportDocument) {
+    if doc.steering.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"steering\">\n<h2>Steering</h2>\n<p>The researcher steered this run; each step took effect on \
+         the tasks sent after it.</p>\n<ol>",
+    );
+    for entry in &doc.steering {
+        let _ = write!(
+            out,
+            "<li><code>{}</code> {}</li>",
+            h(&entry.message_id),
+            h(&entry.describe())
+        );
+    }
+    out.push_str("</ol>\n</section>\n");
+}
+
 fn evidence(out: &mut String, doc: &ExportDocument) {
     let cited: Vec<_> = doc.evidence.iter().filter(|e| e.cited).collect();
     let _ = writeln!(
         out,
         "<section id=\"evidence\">\n<h2>Evidence</h2>\n<p>The evidence set holds {} passages retrieved for the plan's \
-         queries; the {} cited by a hypothesis follow.</p>",
-        doc.evidence.len(),
+         queries{}; the {} cited by a hypothesis follow.</p>",
+        doc.evidence.iter().filter(|e| !e.pinned).count(),
+        match doc.evidence.iter().filter(|e| e.pinned).count() {
+            0 => String::new(),
+            n => format!(" and {n} pinned by the researcher"),
+        },
         cited.len()
     );
     for passage in cited {

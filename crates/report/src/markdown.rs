@@ -29,6 +29,7 @@ pub fn render(doc: &ExportDocument) -> String {
 
     leaderboard(&mut out, doc);
     plan(&mut out, doc);
+    steering(&mut out, doc);
     out.push_str("## Hypotheses\n\n");
     if doc.hypotheses.is_empty() {
         out.push_str("No hypotheses were composed.\n\n");
@@ -140,8 +141,12 @@ fn plan(out: &mut String, doc: &ExportDocument) {
     let cited = doc.evidence.iter().filter(|e| e.cited).count();
     let _ = writeln!(
         out,
-        "\nThe evidence set holds {} passages; {cited} of them are cited below.\n",
-        doc.evidence.len()
+        "\nThe evidence set holds {} passages{}; {cited} of them are cited below.\n",
+        doc.evidence.len(),
+        match doc.evidence.iter().filter(|e| e.pinned).count() {
+            0 => String::new(),
+            n => format!(" ({n} pinned by the researcher)"),
+        }
     );
 }
 
@@ -211,6 +216,13 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
             }
         }
     }
+    if !h.researcher_critiques.is_empty() {
+        out.push_str("**The researcher's critiques.**\n\n");
+        for critique in &h.researcher_critiques {
+            let _ = writeln!(out, "- {}", md(critique));
+        }
+        out.push('\n');
+    }
     out.push_str("**Evidence.**\n\n");
     if h.citations.is_empty() {
         out.push_str("No passage cited.\n\n");
@@ -226,6 +238,20 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
             citation.passage_id
         );
     }
+}
+
+/// What the researcher changed while the run went on: a reader must know the run was steered.
+fn steering(out: &mut String, doc: &ExportDocument) {
+    if doc.steering.is_empty() {
+        return;
+    }
+    out.push_str(
+        "## Steering\n\nThe researcher steered this run; each step took effect on the tasks sent after it.\n\n",
+    );
+    for entry in &doc.steering {
+        let _ = writeln!(out, "- `{}` {}", entry.message_id, md(&entry.describe()));
+    }
+    out.push('\n');
 }
 
 fn bibliography(out: &mut String, doc: &ExportDocument) {

@@ -460,3 +460,48 @@ fn tool_for_test(program: &str, version_flag: &str, require: &str) -> Option<std
         }
     }
 }
+
+#[test]
+fn a_citation_of_a_pinned_passage_passes_the_gate_and_one_never_given_does_not() {
+    use hypatia_bus::{AgentName, Envelope, Payload};
+    let fixture = fixture();
+    let pinned = passage("doi:10.1000/delta", 1);
+    let citing = |envelopes: &[Envelope]| {
+        let mut envelopes = envelopes.to_vec();
+        let mut hypothesis = fixture.record.hypotheses["h2"].clone();
+        hypothesis.id = "h9".into();
+        hypothesis.citations = vec![pinned.clone()];
+        envelopes.push(Envelope::new(
+            RUN_ID,
+            "r2.gen.h9/reply",
+            AgentName::Hypothesis,
+            AgentName::Planner,
+            Payload::HypothesisReady {
+                hypothesis,
+                usage: Default::default(),
+            },
+        ));
+        hypatia_runs::RunRecord::from_envelopes(RUN_ID, &envelopes)
+    };
+    // The fixture pins delta between the rounds: citing its passage is citing evidence given.
+    let with_pin = citing(&fixture.envelopes);
+    let document = ExportDocument::build(&with_pin, &fixture.meta("completed"), &fixture.library)
+        .expect("a pinned passage is evidence");
+    let entry = document
+        .evidence
+        .iter()
+        .find(|e| e.passage_id == pinned)
+        .expect("listed");
+    assert!(entry.pinned && entry.cited, "{entry:?}");
+    // Without the pin the same citation was never given to any agent.
+    let unpinned: Vec<Envelope> = fixture
+        .envelopes
+        .iter()
+        .filter(|e| !matches!(e.payload, Payload::PaperPinned { .. }))
+        .cloned()
+        .collect();
+    let error = ExportDocument::build(&citing(&unpinned), &fixture.meta("completed"), &fixture.library)
+        .expect_err("never given");
+    assert!(error.to_string().contains("h9"), "{error}");
+    assert!(error.to_string().contains("not in the evidence"), "{error}");
+}

@@ -85,6 +85,11 @@ impl Steering {
         self.critiques.get(hypothesis).map_or(&[], Vec::as_slice)
     }
 
+    /// Every passage some pin ever offered, by id.
+    pub fn offered_passages(&self) -> impl Iterator<Item = &EvidencePassage> {
+        self.offered.values()
+    }
+
     /// A passage some pin ever offered.
     pub fn offered(&self, passage: &PassageId) -> Option<&EvidencePassage> {
         self.offered.get(passage)

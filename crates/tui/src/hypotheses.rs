@@ -254,6 +254,13 @@ fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'stat
             section("Novelty", format!("{novelty}\n{}", closest.join("\n")));
         }
     }
+    if !h.researcher_critiques.is_empty() {
+        lines.push(Line::from(Span::styled("Your critiques".to_owned(), theme.key())));
+        for critique in &h.researcher_critiques {
+            lines.push(Line::from(format!("• {critique}")));
+        }
+        lines.push(Line::from(""));
+    }
     lines.push(Line::from(Span::styled("Evidence".to_owned(), theme.key())));
     for (index, cited) in h.citations.iter().enumerate() {
         let marker = if index == citation { "▶ " } else { "  " };
