@@ -719,3 +719,163 @@ fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
         store.close().await;
     });
 }
+
+/// What `hypatia runs steer` printed, and whether it succeeded.
+fn steer(project: &Path, run: &str, args: &[&str]) -> (bool, String) {
+    let output = hypatia()
+        .current_dir(project)
+        .args(["runs", "steer", run])
+        .args(args)
+        .output()
+        .expect("run steer");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_completed_review_steered_from_the_shell_goes_on_with_the_pin_the_exclusion_and_the_critique() {
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
+    let _model = model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path();
+    let mut args = review_args(&model, "5");
+    args[5] = "2".into(); // hypotheses
+    args[7] = "1".into(); // rounds
+    let output = hypatia()
+        .current_dir(project)
+        .args(&args)
+        .arg("--corpus")
+        .arg(&corpus)
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("run review");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["status"], "completed", "{report}");
+    let run = report["run_id"].as_str().expect("run id").to_owned();
+    let leader = report["hypotheses"][0]["id"].as_str().expect("a leader").to_owned();
+
+    // A paper the retriever did not choose, and one it did.
+    let before = RunRecord::from_envelopes(&run, &journal(project, &run));
+    let retrieved: BTreeSet<String> = before
+        .evidence
+        .iter()
+        .flatten()
+        .map(|p| p.paper_id.to_string())
+        .collect();
+    assert!(retrieved.len() >= 2, "{retrieved:?}");
+    let hits = hypatia()
+        .current_dir(project)
+        .args(["search", "language models", "--json", "-n", "40"])
+        .output()
+        .expect("search");
+    let hits: Value = serde_json::from_slice(&hits.stdout).expect("search JSON");
+    let pinned = hits
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|hit| hit["id"].as_str())
+        .find(|id| !retrieved.contains(*id))
+        .expect("a paper outside the evidence")
+        .to_owned();
+    let excluded = retrieved.iter().next().expect("retrieved").clone();
+
+    // Bad steering is refused by name and journals nothing.
+    let messages = journal(project, &run).len();
+    let (ok, said) = steer(project, &run, &["critique", "h42", "no such hypothesis"]);
+    assert!(!ok && said.contains("h42") && said.contains(&leader), "{said}");
+    let (ok, said) = steer(project, &run, &["pin", "not-a-paper"]);
+    assert!(!ok && said.contains("not-a-paper"), "{said}");
+    assert_eq!(journal(project, &run).len(), messages, "a refused steer left a message");
+
+    let critique = "The cited passages do not measure novelty; add a baseline.";
+    for (args, said) in [
+        (vec!["pin", pinned.as_str()], "needs another round"),
+        (vec!["exclude", excluded.as_str()], "needs another round"),
+        (vec!["critique", leader.as_str(), critique], "goes on"),
+        (vec!["round", "--reason", "test the critique"], "resume"),
+    ] {
+        let (ok, printed) = steer(project, &run, &args);
+        assert!(ok, "{args:?}: {printed}");
+        let expected = match said {
+            "needs another round" => "ask for another round",
+            other => other,
+        };
+        assert!(printed.contains(expected), "{args:?}: {printed}");
+    }
+    let runs: Value = serde_json::from_slice(
+        &hypatia()
+            .current_dir(project)
+            .args(["runs", "list", "--json"])
+            .output()
+            .expect("list")
+            .stdout,
+    )
+    .expect("JSON");
+    assert_eq!(runs[0]["status"], "interrupted", "reopened and not driven: {runs}");
+
+    let resumed = hypatia()
+        .current_dir(project)
+        .args(["resume", &run, "--model", &model.to_string_lossy(), "--json"])
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("resume");
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let after: Value = serde_json::from_slice(&resumed.stdout).expect("JSON");
+    assert_eq!(after["status"], "completed", "{after}");
+    check_run(project, &after);
+
+    let envelopes = journal(project, &run);
+    let record = RunRecord::from_envelopes(&run, &envelopes);
+    assert_eq!(record.rounds(), 2);
+    assert!(record.rounds_finished.contains_key(&2), "round 2 ran");
+    assert_eq!(record.finishes, 2, "the run ended, was reopened, and ended again");
+    // The reviewer heard the critique: the leader was reviewed again with it.
+    let rereview = &record.requests[&format!("user.review.{leader}.1")];
+    match &rereview.payload {
+        Payload::ReviewRequest { user_critiques, .. } => assert_eq!(user_critiques, &[critique]),
+        other => panic!("{other:?}"),
+    }
+    assert!(record.replies.contains_key(&rereview.id), "the re-review was answered");
+    // The revision of the leader heard it first, and was given the steered evidence.
+    let revise = &record.requests[&format!("r2.revise.{leader}")];
+    let Payload::ReviseRequest {
+        critiques, evidence, ..
+    } = &revise.payload
+    else {
+        panic!("not a revision")
+    };
+    assert_eq!(critiques[0], format!("From the researcher: {critique}"));
+    assert_eq!(evidence[0].paper_id.to_string(), pinned, "pinned passages come first");
+    assert!(
+        evidence.iter().all(|p| p.paper_id.to_string() != excluded),
+        "an excluded paper was given"
+    );
+    // The export says how the run was steered.
+    let export = hypatia()
+        .current_dir(project)
+        .args(["export", &run, "--format", "json"])
+        .output()
+        .expect("export");
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let document: Value = serde_json::from_slice(&export.stdout).expect("JSON");
+    let actions: Vec<&str> = document["steering"]
+        .as_array()
+        .expect("steering")
+        .iter()
+        .map(|s| s["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["pin", "exclude", "critique", "round"]);
+    let leader_entry = document["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .find(|h| h["id"] == leader.as_str())
+        .expect("the leader");
+    assert_eq!(leader_entry["researcher_critiques"][0], critique);
+}

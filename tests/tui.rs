@@ -175,3 +175,88 @@ fn a_review_started_in_the_terminal_ui_runs_to_its_leaderboard_and_exports() {
     let runs = project.json(&["runs", "list", "--json"]);
     assert_eq!(runs[0]["status"], "completed", "{runs}");
 }
+
+/// The whole session: on the 249-paper corpus with the tiny model, search, start a review,
+/// watch it, critique a hypothesis, pin a paper, ask for another round, see the leaderboard grow,
+/// and export.
+#[test]
+fn one_session_searches_reviews_steers_and_exports_the_249_paper_corpus() {
+    let Some(corpus) = crate::support::shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
+    if !Tmux::available() {
+        return;
+    }
+    let _model = crate::support::model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let project = TestProject::new();
+    project.cmd().arg("ingest").arg(&corpus).assert().success();
+    let environment = format!(
+        "HYPATIA_MODEL='{}' HYPATIA_MAX_SEQUENCES=2 HYPATIA_THREADS={}",
+        model.display(),
+        hypatia_testkit::test_threads()
+    );
+    let tmux = Tmux::start(&project, &environment);
+    tmux.wait_for("1 Library");
+    tmux.keys(&["/"]);
+    tmux.keys(&["-l", "scientific hypotheses"]);
+    tmux.wait_for("Results: ");
+    escape(&tmux);
+
+    tmux.keys(&["2", "n"]);
+    tmux.wait_for("New review");
+    tmux.keys(&["-l", "How can language models generate scientific hypotheses?"]);
+    tmux.keys(&["Tab", "BSpace", "2", "Tab", "BSpace", "1", "Enter"]);
+    tmux.wait_for("started run-");
+    let watched = tmux.wait_longer_for("Usage · completed", Duration::from_secs(300));
+    assert!(watched.contains("round 1") && watched.contains("✓"), "{watched}");
+
+    // The leader gets the researcher's critique: the run goes on and reviews it again.
+    tmux.keys(&["3"]);
+    let board = tmux.wait_for("rating");
+    assert!(
+        board.contains("h1") && board.contains("h2") && !board.contains("h3"),
+        "{board}"
+    );
+    tmux.keys(&["a"]);
+    tmux.wait_for("Your critique of");
+    tmux.keys(&["-l", "The evidence never measures novelty; quit hand-waving."]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the run goes on");
+    tmux.keys(&["2"]);
+    tmux.wait_longer_for("finished.2", Duration::from_secs(300));
+
+    // A paper pinned from the library, then another round.
+    tmux.keys(&["1"]);
+    tmux.wait_for("Results: ");
+    tmux.keys(&["P"]);
+    tmux.wait_for("R asks for another round");
+    let marked = tmux.wait_for("pin ");
+    assert!(marked.contains("Results: "), "{marked}");
+    tmux.keys(&["2", "R"]);
+    tmux.wait_for("another round asked for");
+    let second = tmux.wait_longer_for("finished.3", Duration::from_secs(300));
+    assert!(second.contains("r2.judge."), "round 2 ran: {second}");
+
+    // The leaderboard now holds the revision.
+    tmux.keys(&["3"]);
+    let board = tmux.wait_for("h3");
+    assert!(board.contains("rating"), "{board}");
+    tmux.keys(&["e"]);
+    tmux.wait_for("exported");
+    let reports = project.path().join("reports");
+    let markdown = std::fs::read_dir(&reports)
+        .expect("reports folder")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "md"))
+        .expect("a Markdown report");
+    let text = std::fs::read_to_string(&markdown).expect("read the report");
+    assert!(text.contains("## Steering"), "{text}");
+    assert!(text.contains("quit hand-waving"), "the critique is in the report");
+    assert!(text.contains("Pinned “"), "the pin is in the report");
+    escape(&tmux);
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+    let runs = project.json(&["runs", "list", "--json"]);
+    assert_eq!(runs[0]["status"], "completed", "{runs}");
+}

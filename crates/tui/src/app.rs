@@ -347,8 +347,14 @@ impl App {
                     self.runs.follow(&run_id, envelopes);
                     Vec::new()
                 } else if self.runs.appended(&run_id, envelopes) {
-                    // New hypotheses, reviews or ratings: the leaderboard follows.
-                    vec![Command::LoadDocument(run_id)]
+                    // New hypotheses, reviews or ratings: the leaderboard follows, and the list
+                    // of runs once the run has ended.
+                    let ended = self.runs.followed.as_ref().is_some_and(|f| f.record.status.is_some());
+                    let mut commands = vec![Command::LoadDocument(run_id)];
+                    if ended {
+                        commands.push(Command::ListRuns);
+                    }
+                    commands
                 } else {
                     Vec::new()
                 }

@@ -48,7 +48,8 @@ pub struct RunsState {
     /// Only this agent's messages, when set.
     pub filter: Option<AgentName>,
     pub focus: Pane,
-    pub task_scroll: u16,
+    /// Lines up from the newest task (the newest are shown unless the user scrolls back).
+    pub task_scroll: usize,
     /// Lines up from the newest message.
     pub message_scroll: usize,
 }
@@ -167,12 +168,12 @@ impl RunsState {
             }
             Key::Down | Key::Char('j') => match self.focus {
                 Pane::Runs => self.selected = (self.selected + 1).min(self.runs.len().saturating_sub(1)),
-                Pane::Tasks => self.task_scroll = self.task_scroll.saturating_add(1),
+                Pane::Tasks => self.task_scroll = self.task_scroll.saturating_sub(1),
                 Pane::Messages => self.message_scroll = self.message_scroll.saturating_sub(1),
             },
             Key::Up | Key::Char('k') => match self.focus {
                 Pane::Runs => self.selected = self.selected.saturating_sub(1),
-                Pane::Tasks => self.task_scroll = self.task_scroll.saturating_sub(1),
+                Pane::Tasks => self.task_scroll = self.task_scroll.saturating_add(1),
                 Pane::Messages => self.message_scroll = self.message_scroll.saturating_add(1),
             },
             _ => {}
@@ -302,6 +303,25 @@ impl RunsState {
                 lines.push(Line::from(format!("  ├ {}", sub.question)));
             }
         }
+        let steering = &record.steering;
+        if !steering.messages.is_empty() {
+            lines.push(Line::from(Span::styled("steering", theme.key())));
+            for pin in &steering.pinned {
+                lines.push(Line::from(format!("  + pinned {}", pin.title)));
+            }
+            for title in steering.excluded.values() {
+                lines.push(Line::from(format!("  − excluded {title}")));
+            }
+            for (hypothesis, critiques) in &steering.critiques {
+                lines.push(Line::from(format!(
+                    "  ✎ {} critique(s) of {hypothesis}",
+                    critiques.len()
+                )));
+            }
+            if steering.extra_rounds > 0 {
+                lines.push(Line::from(format!("  ↻ {} round(s) asked for", steering.extra_rounds)));
+            }
+        }
         let mut current_group = String::new();
         // Requests in journal order, grouped by the round their id names (`r1.review.h3`).
         let mut requests: Vec<&Envelope> = record.requests.values().collect();
@@ -312,6 +332,7 @@ impl RunsState {
                 let label = match group.strip_prefix('r').and_then(|n| n.parse::<u32>().ok()) {
                     Some(0) => "setup".to_owned(),
                     Some(n) => format!("round {n}"),
+                    None if group == "user" => "reviewed again for your critiques".to_owned(),
                     None => group.clone(),
                 };
                 lines.push(Line::from(Span::styled(label, theme.key())));
@@ -330,8 +351,11 @@ impl RunsState {
         }
         let done = record.replies.len();
         let title = format!(" Tasks {done}/{} ", record.requests.len());
+        // The newest tasks stay in view as the run goes on; scrolling up shows the earlier ones.
+        let height = area.height.saturating_sub(2) as usize;
+        let top = lines.len().saturating_sub(height + self.task_scroll);
         frame.render_widget(
-            Paragraph::new(lines).scroll((self.task_scroll, 0)).block(pane(
+            Paragraph::new(lines).scroll((top as u16, 0)).block(pane(
                 Line::from(title),
                 self.focus == Pane::Tasks,
                 theme,
