@@ -879,3 +879,149 @@ fn a_completed_review_steered_from_the_shell_goes_on_with_the_pin_the_exclusion_
         .expect("the leader");
     assert_eq!(leader_entry["researcher_critiques"][0], critique);
 }
+
+/// The latest journaled request (by journal order) that `matches`.
+fn last_request<'a>(envelopes: &'a [Envelope], matches: impl Fn(&Payload) -> bool) -> Option<&'a Envelope> {
+    envelopes
+        .iter()
+        .filter(|e| e.parent_id.is_none() && matches(&e.payload))
+        .max_by_key(|e| e.seq)
+}
+
+#[test]
+fn a_headless_review_is_steered_from_another_process_while_it_runs() {
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
+    let _model = model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let project = dir.path();
+    hypatia().arg("init").arg(project).assert().success();
+    hypatia()
+        .current_dir(project)
+        .arg("ingest")
+        .arg(&corpus)
+        .assert()
+        .success();
+    let mut args = review_args(&model, "9");
+    args[7] = "3".into(); // rounds: long enough to steer while it runs
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_hypatia"))
+        .current_dir(project)
+        .args(&args)
+        .env("HYPATIA_CONFIG", "none")
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .env_remove("HYPATIA_MODEL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start review");
+    // Steer as soon as the first hypothesis exists.
+    let started = Instant::now();
+    let run = loop {
+        let runs: Value = serde_json::from_slice(
+            &hypatia()
+                .current_dir(project)
+                .args(["runs", "list", "--json"])
+                .output()
+                .expect("list")
+                .stdout,
+        )
+        .unwrap_or(Value::Null);
+        if let Some(run) = runs[0]["id"].as_str()
+            && journal(project, run)
+                .iter()
+                .any(|e| matches!(&e.payload, Payload::HypothesisReady { hypothesis, .. } if hypothesis.id == "h1"))
+        {
+            break run.to_owned();
+        }
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "the review ended before h1 existed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no hypothesis after 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let retrieved: BTreeSet<String> = RunRecord::from_envelopes(&run, &journal(project, &run))
+        .evidence
+        .iter()
+        .flatten()
+        .map(|p| p.paper_id.to_string())
+        .collect();
+    let hits: Value = serde_json::from_slice(
+        &hypatia()
+            .current_dir(project)
+            .args(["search", "language models", "--json", "-n", "40"])
+            .output()
+            .expect("search")
+            .stdout,
+    )
+    .expect("search JSON");
+    let pinned = hits
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|hit| hit["id"].as_str())
+        .find(|id| !retrieved.contains(*id))
+        .expect("a paper outside the evidence")
+        .to_owned();
+    let critique = "Name the dataset the prediction would be measured on.";
+    for args in [vec!["critique", "h1", critique], vec!["pin", pinned.as_str()]] {
+        let (ok, said) = steer(project, &run, &args);
+        assert!(ok, "{args:?}: {said}");
+        assert!(
+            said.contains("takes it up now"),
+            "the review should still be running (steer raced its end?): {said}"
+        );
+    }
+    let output = child.wait_with_output().expect("review ends");
+    assert!(output.status.success(), "the steered review failed");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["status"], "completed", "{report}");
+    check_run(project, &report);
+
+    let envelopes = journal(project, &run);
+    let record = RunRecord::from_envelopes(&run, &envelopes);
+    assert_eq!(record.finishes, 1, "steered while running, the run ended once");
+    let seq_of = |kind: &str| {
+        envelopes
+            .iter()
+            .find(|e| e.kind() == kind)
+            .map(|e| e.seq)
+            .expect("journaled")
+    };
+    // h1's last review request came after the critique, and carries it.
+    let review = last_request(
+        &envelopes,
+        |p| matches!(p, Payload::ReviewRequest { hypothesis, .. } if hypothesis.id == "h1"),
+    )
+    .expect("h1 was reviewed");
+    assert!(review.seq > seq_of("critique_added"), "{}", review.id);
+    match &review.payload {
+        Payload::ReviewRequest { user_critiques, .. } => assert_eq!(user_critiques, &[critique]),
+        other => panic!("{other:?}"),
+    }
+    // Every composition or revision sent after the pin was given the pinned paper first.
+    let pin_seq = seq_of("paper_pinned");
+    let after_pin: Vec<&Envelope> = envelopes
+        .iter()
+        .filter(|e| e.seq > pin_seq && e.parent_id.is_none())
+        .filter(|e| {
+            matches!(
+                e.payload,
+                Payload::GenerateRequest { .. } | Payload::ReviseRequest { .. }
+            )
+        })
+        .collect();
+    assert!(!after_pin.is_empty(), "no revision was sent after the pin");
+    for request in after_pin {
+        let (Payload::GenerateRequest { evidence, .. } | Payload::ReviseRequest { evidence, .. }) = &request.payload
+        else {
+            unreachable!()
+        };
+        assert_eq!(evidence[0].paper_id.to_string(), pinned, "{}", request.id);
+    }
+}
