@@ -881,7 +881,7 @@ fn a_completed_review_steered_from_the_shell_goes_on_with_the_pin_the_exclusion_
 }
 
 /// The latest journaled request (by journal order) that `matches`.
-fn last_request<'a>(envelopes: &'a [Envelope], matches: impl Fn(&Payload) -> bool) -> Option<&'a Envelope> {
+fn last_request(envelopes: &[Envelope], matches: impl Fn(&Payload) -> bool) -> Option<&Envelope> {
     envelopes
         .iter()
         .filter(|e| e.parent_id.is_none() && matches(&e.payload))

@@ -850,7 +850,7 @@ mod steering {
         let Payload::ReviewRequest { evidence, .. } = &reviews[0].request.payload else {
             panic!("not a review")
         };
-        assert_eq!(evidence, &[pinned.clone()]);
+        assert_eq!(evidence, std::slice::from_ref(&pinned));
         assert!(record.evidence_passage(&pinned.passage_id).is_some());
         // Unpinned again, it is no longer given, yet still counts as evidence once given.
         user(
