@@ -142,21 +142,38 @@ fn check_run(project: &Path, report: &Value) {
     // Every citation resolves to a stored passage, and the report quotes it exactly.
     let hypotheses = report["hypotheses"].as_array().expect("hypotheses");
     assert!(!hypotheses.is_empty());
-    let evidence: BTreeSet<String> = record
-        .evidence
-        .as_ref()
-        .expect("evidence")
-        .iter()
-        .map(|p| p.passage_id.to_string())
+    // Each hypothesis was given the evidence of the request that asked for it (retrieved passages,
+    // and pinned ones when the run was steered): it may cite those only.
+    let given: BTreeMap<String, BTreeSet<String>> = record
+        .requests
+        .values()
+        .filter_map(|request| match &request.payload {
+            Payload::GenerateRequest {
+                hypothesis_id,
+                evidence,
+                ..
+            }
+            | Payload::ReviseRequest {
+                hypothesis_id,
+                evidence,
+                ..
+            } => Some((
+                hypothesis_id.clone(),
+                evidence.iter().map(|p| p.passage_id.to_string()).collect(),
+            )),
+            _ => None,
+        })
         .collect();
     for hypothesis in hypotheses {
+        let id = hypothesis["id"].as_str().expect("id");
+        let evidence = given.get(id).unwrap_or_else(|| panic!("no request composed {id}"));
         let citations = hypothesis["citations"].as_array().expect("citations");
         assert!(!citations.is_empty(), "{hypothesis}");
         for citation in citations {
             let passage = citation["passage_id"].as_str().expect("passage id");
             assert!(
                 evidence.contains(passage),
-                "{passage} was not in the evidence the agents were given"
+                "{passage} was not in the evidence {id} was given"
             );
             let stored = stored_passage_text(project, passage).unwrap_or_else(|| panic!("{passage} is not stored"));
             assert_eq!(citation["text"].as_str(), Some(stored.as_str()));
