@@ -4,6 +4,7 @@
 //! This crate does no IO and cannot fail on user input: every function here
 //! takes text and returns values.
 
+pub mod backoff;
 mod ids;
 mod normalize;
 mod paper;

@@ -11,9 +11,9 @@ use crate::config::{OpenAiConfig, StructuredMode};
 use crate::errors::{
     Failure, Target, refuses_json_schema, refuses_max_tokens, refuses_sampling, refuses_stream_options,
 };
-use crate::retry::{Backoff, parse_retry_after};
 use crate::sse::{SseEvent, SseParser};
 use crate::wire::{self, BodyOptions, ChatResponse, JsonMode, StreamChunk, WireUsage};
+use hypatia_core::backoff::{Backoff, parse_retry_after};
 
 /// The most of a response body that is read: far more than any chat answer.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;

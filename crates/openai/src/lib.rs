@@ -16,7 +16,6 @@
 mod backend;
 mod config;
 mod errors;
-mod retry;
 mod sse;
 mod wire;
 

@@ -1,4 +1,5 @@
-//! When to try again: exponential back-off with jitter, and the server's `Retry-After`.
+//! When to try a remote call again: exponential back-off with jitter, and the server's `Retry-After`.
+//! Shared by every client of a remote service (model endpoints, scholarly APIs).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
