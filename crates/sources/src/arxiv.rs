@@ -107,7 +107,13 @@ pub fn parse_feed(body: &[u8], url: &str) -> Result<Feed, SourceError> {
 
 fn child_text(node: roxmltree::Node<'_, '_>, namespace: &str, name: &str) -> Option<String> {
     let child = node.children().find(|n| n.has_tag_name((namespace, name)))?;
-    Some(child.descendants().filter_map(|d| d.text()).collect())
+    Some(
+        child
+            .descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect(),
+    )
 }
 
 /// `http://arxiv.org/abs/nucl-ex/0408020v1` → `nucl-ex/0408020`; `…/abs/2101.00001v2` → `2101.00001`.
