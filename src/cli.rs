@@ -34,6 +34,15 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Search the project's papers (BM25 over title, abstract and authors).
     Search(SearchArgs),
+    /// Add papers from a scholarly API: arXiv, Semantic Scholar (s2), OpenAlex or Crossref.
+    Fetch(FetchArgs),
+    /// Fill missing abstracts, DOIs, venues and years of the project's papers from the APIs.
+    Enrich(EnrichArgs),
+    /// The citation graph: fetch references and citations, count, export.
+    Graph {
+        #[command(subcommand)]
+        command: GraphCommand,
+    },
     /// List or show stored papers.
     Papers {
         #[command(subcommand)]
@@ -305,6 +314,13 @@ pub struct ReviewArgs {
     /// Ingest these files first (any format `hypatia ingest` takes).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub corpus: Vec<PathBuf>,
+    /// Fill the project from this API (arxiv, s2, openalex or crossref) with the question before the
+    /// review starts.
+    #[arg(long, value_parser = parse_source, value_name = "SOURCE")]
+    pub fetch: Option<hypatia_sources::SourceKind>,
+    /// Papers to fetch with --fetch.
+    #[arg(long, default_value_t = 25, value_parser = parse_fetch_max, requires = "fetch")]
+    pub max: usize,
     /// Download the default small instruct model first if it is not in the models folder.
     #[arg(long)]
     pub pull_model: bool,
@@ -350,6 +366,86 @@ pub struct ExportArgs {
     /// Write each format to RUN.<ext> in this folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// arxiv, s2, openalex or crossref.
+    #[arg(value_parser = parse_source)]
+    pub source: hypatia_sources::SourceKind,
+    /// What to search for.
+    #[arg(required = true)]
+    pub query: Vec<String>,
+    /// At most this many papers (1 to 1000).
+    #[arg(long, default_value_t = 25, value_parser = parse_fetch_max)]
+    pub max: usize,
+    /// Publication years: 2020..2024 or 2021.
+    #[arg(long)]
+    pub year: Option<YearRange>,
+    /// Do not try another source when this one fails.
+    #[arg(long)]
+    pub no_fallback: bool,
+    /// Ask the API again even for what the response cache holds.
+    #[arg(long)]
+    pub refresh: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrichArgs {
+    /// Look up at most this many papers.
+    #[arg(long, default_value_t = 200, value_parser = parse_fetch_max)]
+    pub max: usize,
+    #[arg(long)]
+    pub refresh: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GraphCommand {
+    /// Fetch the references and citations of the project's papers (those with a DOI or arXiv id).
+    Expand {
+        /// 1: the project's papers; 2: also the papers added by the first step (needs --add).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3))]
+        depth: u32,
+        /// References and citations fetched per paper, each.
+        #[arg(long, default_value_t = 50, value_parser = parse_fetch_max)]
+        max: usize,
+        /// Also add the cited and citing papers to the project.
+        #[arg(long)]
+        add: bool,
+        /// Expand papers already expanded again.
+        #[arg(long)]
+        refresh: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Nodes, edges, components and the most cited papers of the stored graph.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the stored graph as Graphviz DOT or GraphML.
+    Export {
+        #[arg(long, default_value = "dot", value_parser = ["dot", "graphml"])]
+        format: String,
+        /// Write to this file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn parse_source(text: &str) -> Result<hypatia_sources::SourceKind, String> {
+    text.parse()
+}
+
+fn parse_fetch_max(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number from 1 to 1000")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

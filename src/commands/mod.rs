@@ -1,7 +1,10 @@
 mod ask;
 mod config;
 mod eval;
+mod enrich;
 mod export;
+mod fetch;
+mod graph;
 mod ingest;
 mod launch;
 mod models;
@@ -39,6 +42,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Ingest(args) => ingest::run(open(cli.project.as_deref()).await?, args).await,
         Command::Search(args) => search::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Fetch(args) => fetch::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Enrich(args) => enrich::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Graph { command } => graph::run(open(cli.project.as_deref()).await?, command).await,
         Command::Papers { command } => papers::run(open(cli.project.as_deref()).await?, command).await,
         Command::Reindex => status::reindex(open(cli.project.as_deref()).await?).await,
         Command::Status { json } => status::run(open(cli.project.as_deref()).await?, json).await,

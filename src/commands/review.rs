@@ -43,6 +43,20 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     if !args.corpus.is_empty() {
         ingest_corpus(&project, &args.corpus).await?;
     }
+    if let Some(kind) = args.fetch {
+        // Before any model work: a user with nothing but a question gets a grounded review.
+        let sources = super::fetch::sources_for(&project, false)?;
+        let query = hypatia_sources::SearchQuery {
+            text: args.question.clone(),
+            max: args.max,
+            years: None,
+        };
+        let (source, fetched, summary) = super::fetch::fetch_into(&project, &sources, kind, &query, true).await?;
+        eprintln!(
+            "fetched {fetched} papers from {source}: {} added, {} merged, {} unchanged",
+            summary.added, summary.merged, summary.unchanged
+        );
+    }
     let config = if args.pull_model && config.backend.is_none() {
         let path = match super::models::pull_with_progress(DEFAULT_MODEL, &config.models_dir, None).await? {
             PullOutcome::Downloaded { path, .. } | PullOutcome::AlreadyPresent { path, .. } => path,

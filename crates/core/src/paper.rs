@@ -19,9 +19,23 @@ pub enum SourceFormat {
     Bibtex,
     Ris,
     Csljson,
+    /// Fetched from a scholarly API, not read from a file.
+    Arxiv,
+    SemanticScholar,
+    OpenAlex,
+    Crossref,
 }
 
 impl SourceFormat {
+    /// The APIs papers are fetched from.
+    pub const ONLINE: [SourceFormat; 4] = [
+        SourceFormat::Arxiv,
+        SourceFormat::SemanticScholar,
+        SourceFormat::OpenAlex,
+        SourceFormat::Crossref,
+    ];
+
+    /// The file formats.
     pub const ALL: [SourceFormat; 6] = [
         SourceFormat::Text,
         SourceFormat::Beir,
@@ -39,7 +53,15 @@ impl SourceFormat {
             SourceFormat::Bibtex => "bibtex",
             SourceFormat::Ris => "ris",
             SourceFormat::Csljson => "csljson",
+            SourceFormat::Arxiv => "arxiv",
+            SourceFormat::SemanticScholar => "s2",
+            SourceFormat::OpenAlex => "openalex",
+            SourceFormat::Crossref => "crossref",
         }
+    }
+
+    pub fn is_online(self) -> bool {
+        SourceFormat::ONLINE.contains(&self)
     }
 }
 
@@ -55,6 +77,7 @@ impl FromStr for SourceFormat {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         SourceFormat::ALL
             .into_iter()
+            .chain(SourceFormat::ONLINE)
             .find(|format| format.as_str() == text)
             .ok_or_else(|| {
                 let names: Vec<_> = SourceFormat::ALL.iter().map(|f| f.as_str()).collect();

@@ -81,6 +81,10 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> R
         SourceFormat::Bibtex => bibtex::parse(text),
         SourceFormat::Ris => ris::parse(text),
         SourceFormat::Csljson => csljson::parse(text),
+        // Fetched records are not files: nothing to parse here.
+        SourceFormat::Arxiv | SourceFormat::SemanticScholar | SourceFormat::OpenAlex | SourceFormat::Crossref => {
+            return Err(IngestError::UnknownFormat { path: path.to_owned() });
+        }
     }
     .map_err(|(location, reason)| IngestError::Malformed {
         path: path.to_owned(),

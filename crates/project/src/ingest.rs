@@ -99,29 +99,7 @@ impl Project {
         });
         let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
         let stored_at = started.elapsed();
-        // The file is stored: an index that cannot follow now (another process
-        // holds it) catches up the next time the project is opened.
-        let indexing = sync::catch_up(&self.store, &self.index, &|papers| {
-            progress(IngestProgress::Indexing { papers })
-        })
-        .await;
-        match indexing {
-            Ok(_) => {}
-            Err(ProjectError::Index(IndexError::Busy(dir))) => {
-                tracing::warn!(dir = %dir.display(), "stored but not yet indexed: index busy");
-                warnings.push(format!(
-                    "stored, but not yet searchable: another Hypatia process is writing the index in {}; \
-                     it will be indexed the next time the project is opened",
-                    dir.display()
-                ));
-            }
-            Err(error) => {
-                return Err(ProjectError::NotIndexed {
-                    path: path.to_owned(),
-                    source: Box::new(error),
-                });
-            }
-        }
+        self.index_stored(path, &mut warnings, progress).await?;
         tracing::info!(
             path = %path.display(),
             records = records.len(),
@@ -141,6 +119,87 @@ impl Project {
             skipped: parsed.invalid,
             warnings,
         })
+    }
+}
+
+impl Project {
+    /// Stores records fetched from a scholarly API as one source (`label`, e.g. `s2:search "…"`), with
+    /// the same dedup as a file's records, and indexes them.
+    pub async fn store_fetched(
+        &self,
+        label: &str,
+        format: SourceFormat,
+        records: Vec<(hypatia_core::PaperRecord, String)>,
+        progress: &(dyn Fn(IngestProgress<'_>) + Sync),
+    ) -> Result<IngestSummary, ProjectError> {
+        use sha2::{Digest, Sha256};
+        let mut warnings = Vec::new();
+        let mut normalized = Vec::with_capacity(records.len());
+        let mut digest = Sha256::new();
+        for (record, key) in records {
+            let (record, dropped) = record.normalized();
+            for warning in dropped {
+                warnings.push(format!("{key}: {warning}"));
+            }
+            if record.title.is_empty() {
+                warnings.push(format!("{key}: skipped, it has no title"));
+                continue;
+            }
+            digest.update(key.as_bytes());
+            normalized.push((record, key));
+        }
+        let source = SourceFile {
+            path: label.to_owned(),
+            format,
+            sha256: digest.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        };
+        let shown = Path::new(label);
+        progress(IngestProgress::Storing {
+            path: shown,
+            records: normalized.len(),
+        });
+        let stored = self.store.store_file(&source, &normalized, 0).await?;
+        self.index_stored(shown, &mut warnings, progress).await?;
+        let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
+        Ok(IngestSummary {
+            path: shown.to_owned(),
+            format,
+            added: count(|o| matches!(o, RecordOutcome::Added(_))),
+            merged: count(|o| matches!(o, RecordOutcome::Merged(_))),
+            unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
+            skipped: Vec::new(),
+            warnings,
+        })
+    }
+
+    /// Brings the index up to what was just stored. An index another process holds catches up the
+    /// next time the project is opened (a warning says so).
+    async fn index_stored(
+        &self,
+        path: &Path,
+        warnings: &mut Vec<String>,
+        progress: &(dyn Fn(IngestProgress<'_>) + Sync),
+    ) -> Result<(), ProjectError> {
+        let indexing = sync::catch_up(&self.store, &self.index, &|papers| {
+            progress(IngestProgress::Indexing { papers })
+        })
+        .await;
+        match indexing {
+            Ok(_) => Ok(()),
+            Err(ProjectError::Index(IndexError::Busy(dir))) => {
+                tracing::warn!(dir = %dir.display(), "stored but not yet indexed: index busy");
+                warnings.push(format!(
+                    "stored, but not yet searchable: another Hypatia process is writing the index in {}; \
+                     it will be indexed the next time the project is opened",
+                    dir.display()
+                ));
+                Ok(())
+            }
+            Err(error) => Err(ProjectError::NotIndexed {
+                path: path.to_owned(),
+                source: Box::new(error),
+            }),
+        }
     }
 }
 

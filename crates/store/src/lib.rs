@@ -4,12 +4,14 @@
 //! index is derived from it and can always be rebuilt from it.
 
 mod batch;
+mod citations;
 mod error;
 mod ingest;
 mod open;
 mod papers;
 mod runs;
 
+pub use citations::CitationEdgeRow;
 pub use error::StoreError;
 pub use ingest::{IngestLog, RecordOutcome, SourceFile, StoredFile};
 pub use open::Store;
