@@ -10,4 +10,5 @@ mod models;
 mod review;
 mod review_faults;
 mod shared_data;
+mod sources;
 mod tui;

@@ -94,7 +94,9 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
         };
         // Identifiers another paper holds would merge the two: keep this paper's own.
         if let Some(doi) = &found.record.doi
-            && taken_dois.get(&doi.to_lowercase()).is_some_and(|owner| owner != &paper.id.to_string())
+            && taken_dois
+                .get(&doi.to_lowercase())
+                .is_some_and(|owner| owner != &paper.id.to_string())
         {
             found.record.doi = None;
         }
@@ -107,7 +109,11 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
         let record = &mut found.record;
         let mut gained = Vec::new();
         for (field, missing, offered) in [
-            ("abstract", paper.abstract_text.is_none(), record.abstract_text.is_some()),
+            (
+                "abstract",
+                paper.abstract_text.is_none(),
+                record.abstract_text.is_some(),
+            ),
             ("doi", paper.doi.is_none(), record.doi.is_some()),
             ("venue", paper.venue.is_none(), record.venue.is_some()),
             ("year", paper.year.is_none(), record.year.is_some()),
@@ -157,7 +163,11 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
             out,
             "Enriched {count} of {} papers lacking something ({}); {not_found} found nothing to add; {} lookups failed.",
             candidates.len(),
-            if fields.is_empty() { "nothing filled".to_owned() } else { fields.join(", ") },
+            if fields.is_empty() {
+                "nothing filled".to_owned()
+            } else {
+                fields.join(", ")
+            },
             failures.len()
         )?;
         for failure in failures.iter().take(5) {

@@ -103,10 +103,9 @@ pub async fn run(project: Project, args: FetchArgs) -> anyhow::Result<ExitCode> 
     if text.trim().is_empty() {
         bail!("the query is empty");
     }
-    let years = match args.year {
-        Some(range) => Some((range.from.unwrap_or(1000), range.to.unwrap_or(3000))),
-        None => None,
-    };
+    let years = args
+        .year
+        .map(|range| (range.from.unwrap_or(1000), range.to.unwrap_or(3000)));
     let query = SearchQuery {
         text: text.trim().to_owned(),
         max: args.max,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::ExitCode;
 
-use hypatia_core::Paper;
+use hypatia_core::{Paper, SourceFormat};
 use hypatia_graph::CitationGraph;
 use hypatia_project::Project;
 use hypatia_sources::PaperRef;
@@ -46,12 +46,22 @@ pub async fn load_graph(project: &Project) -> anyhow::Result<CitationGraph> {
             by_key.insert(key, paper);
         }
     }
+    // Papers fetched from Semantic Scholar or OpenAlex without a DOI are known by the source's id,
+    // which their provenance records (`s2:…`, `openalex:…`) as edges do.
+    let by_id: BTreeMap<String, &Paper> = papers.iter().map(|p| (p.id.to_string(), p)).collect();
+    for format in [SourceFormat::SemanticScholar, SourceFormat::OpenAlex] {
+        for (record, id) in project.records_of_format(format).await? {
+            if let Some(paper) = by_id.get(id.as_str()) {
+                by_key.entry(record).or_insert(paper);
+            }
+        }
+    }
     // A project paper known under two keys is one node, under its strongest key.
     let canonical = |key: &str| -> String {
-        by_key
-            .get(key)
-            .and_then(|p| keys_of(p).into_iter().next())
-            .unwrap_or_else(|| key.to_owned())
+        match by_key.get(key) {
+            Some(paper) => keys_of(paper).into_iter().next().unwrap_or_else(|| key.to_owned()),
+            None => key.to_owned(),
+        }
     };
     let mut graph = CitationGraph::default();
     for edge in project.store().citation_edges().await? {
@@ -150,7 +160,10 @@ async fn expand(project: &Project, depth: u32, max: usize, add: bool, refresh: b
         let bar = super::progress_bar(queue.len() as u64);
         let mut to_add = Vec::new();
         for paper in &queue {
-            bar.set_message(format!("depth {level}: {}", paper.title.chars().take(50).collect::<String>()));
+            bar.set_message(format!(
+                "depth {level}: {}",
+                paper.title.chars().take(50).collect::<String>()
+            ));
             let key = keys_of(paper).remove(0);
             let reference = PaperRef {
                 doi: paper.doi.clone(),
@@ -214,7 +227,11 @@ async fn expand(project: &Project, depth: u32, max: usize, add: bool, refresh: b
         if !add {
             break;
         }
-        let before: BTreeSet<String> = all_papers(project).await?.into_iter().map(|p| p.id.to_string()).collect();
+        let before: BTreeSet<String> = all_papers(project)
+            .await?
+            .into_iter()
+            .map(|p| p.id.to_string())
+            .collect();
         for (_, summary) in super::fetch::store_papers(project, "graph expand", to_add).await? {
             added += summary.added;
         }

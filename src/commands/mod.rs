@@ -1,7 +1,7 @@
 mod ask;
 mod config;
-mod eval;
 mod enrich;
+mod eval;
 mod export;
 mod fetch;
 mod graph;

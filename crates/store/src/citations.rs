@@ -84,9 +84,11 @@ impl Store {
 
     /// Keys of the papers already expanded.
     pub async fn expanded_papers(&self) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT paper_key FROM citation_expansions ORDER BY paper_key")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT paper_key FROM citation_expansions ORDER BY paper_key")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -109,7 +111,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("db")).await.expect("open");
         let added = store
-            .add_citation_edges(&[edge("doi:a", "doi:b", None), edge("doi:a", "doi:c", None)], Some(("doi:a", 2, 0, "s2")))
+            .add_citation_edges(
+                &[edge("doi:a", "doi:b", None), edge("doi:a", "doi:c", None)],
+                Some(("doi:a", 2, 0, "s2")),
+            )
             .await
             .expect("add");
         assert_eq!(added, 2);
