@@ -206,6 +206,14 @@ impl CitationGraph {
         edges
     }
 
+    /// Every citation (citing, cited), in key order.
+    pub fn citations(&self) -> Vec<(&PaperNode, &PaperNode)> {
+        self.sorted_edges()
+            .into_iter()
+            .filter_map(|(a, b)| Some((self.paper(a)?, self.paper(b)?)))
+            .collect()
+    }
+
     /// Graphviz DOT: project papers filled, others outlined; labels are titles (or keys).
     pub fn to_dot(&self) -> String {
         let quote = |text: &str| {

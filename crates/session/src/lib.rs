@@ -3,6 +3,7 @@
 //! terminal UI both run reviews through a session.
 
 mod files;
+mod graph;
 mod runs;
 mod steering;
 
@@ -17,6 +18,7 @@ use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
 
 pub use files::{export_to_dir, write_atomically};
+pub use graph::{all_papers, citation_graph, graph_keys};
 pub use hypatia_planner::{CRITIQUE_MAX_CHARS, Steered};
 pub use runs::{RunError, document_of, load_document, load_record, shown_status};
 pub use steering::{PIN_PASSAGES, SteerAction, steer};
