@@ -737,6 +737,26 @@ fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
     });
 }
 
+/// A paper of the project the retriever did not choose: one to pin.
+fn paper_outside(project: &Path, retrieved: &BTreeSet<String>) -> String {
+    let hits: Value = serde_json::from_slice(
+        &hypatia()
+            .current_dir(project)
+            .args(["search", "language models", "--json", "-n", "40"])
+            .output()
+            .expect("search")
+            .stdout,
+    )
+    .expect("search JSON");
+    hits.as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|hit| hit["id"].as_str())
+        .find(|id| !retrieved.contains(*id))
+        .expect("a paper outside the evidence")
+        .to_owned()
+}
+
 /// What `hypatia runs steer` printed, and whether it succeeded.
 fn steer(project: &Path, run: &str, args: &[&str]) -> (bool, String) {
     let output = hypatia()
@@ -786,20 +806,7 @@ fn a_completed_review_steered_from_the_shell_goes_on_with_the_pin_the_exclusion_
         .map(|p| p.paper_id.to_string())
         .collect();
     assert!(retrieved.len() >= 2, "{retrieved:?}");
-    let hits = hypatia()
-        .current_dir(project)
-        .args(["search", "language models", "--json", "-n", "40"])
-        .output()
-        .expect("search");
-    let hits: Value = serde_json::from_slice(&hits.stdout).expect("search JSON");
-    let pinned = hits
-        .as_array()
-        .expect("hits")
-        .iter()
-        .filter_map(|hit| hit["id"].as_str())
-        .find(|id| !retrieved.contains(*id))
-        .expect("a paper outside the evidence")
-        .to_owned();
+    let pinned = paper_outside(project, &retrieved);
     let excluded = retrieved.iter().next().expect("retrieved").clone();
 
     // Bad steering is refused by name and journals nothing.
@@ -968,23 +975,7 @@ fn a_headless_review_is_steered_from_another_process_while_it_runs() {
         .flatten()
         .map(|p| p.paper_id.to_string())
         .collect();
-    let hits: Value = serde_json::from_slice(
-        &hypatia()
-            .current_dir(project)
-            .args(["search", "language models", "--json", "-n", "40"])
-            .output()
-            .expect("search")
-            .stdout,
-    )
-    .expect("search JSON");
-    let pinned = hits
-        .as_array()
-        .expect("hits")
-        .iter()
-        .filter_map(|hit| hit["id"].as_str())
-        .find(|id| !retrieved.contains(*id))
-        .expect("a paper outside the evidence")
-        .to_owned();
+    let pinned = paper_outside(project, &retrieved);
     let critique = "Name the dataset the prediction would be measured on.";
     for args in [vec!["critique", "h1", critique], vec!["pin", pinned.as_str()]] {
         let (ok, said) = steer(project, &run, &args);

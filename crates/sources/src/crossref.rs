@@ -64,12 +64,7 @@ pub struct Reference {
 }
 
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8], url: &str) -> Result<T, SourceError> {
-    serde_json::from_slice(body).map_err(|error| SourceError::Malformed {
-        source_name: SourceKind::Crossref,
-        url: url.to_owned(),
-        expected: "Crossref JSON",
-        detail: error.to_string(),
-    })
+    crate::text::parse_json(SourceKind::Crossref, "Crossref JSON", body, url)
 }
 
 impl DateParts {

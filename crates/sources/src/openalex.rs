@@ -66,12 +66,7 @@ pub struct Meta {
 }
 
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8], url: &str) -> Result<T, SourceError> {
-    serde_json::from_slice(body).map_err(|error| SourceError::Malformed {
-        source_name: SourceKind::OpenAlex,
-        url: url.to_owned(),
-        expected: "OpenAlex JSON",
-        detail: error.to_string(),
-    })
+    crate::text::parse_json(SourceKind::OpenAlex, "OpenAlex JSON", body, url)
 }
 
 /// The abstract OpenAlex keeps as word → positions, as text. Positions past the bound are dropped.

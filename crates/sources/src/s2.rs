@@ -53,12 +53,7 @@ pub struct Citation {
 }
 
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8], url: &str) -> Result<T, SourceError> {
-    serde_json::from_slice(body).map_err(|error| SourceError::Malformed {
-        source_name: SourceKind::SemanticScholar,
-        url: url.to_owned(),
-        expected: "Semantic Scholar JSON",
-        detail: error.to_string(),
-    })
+    crate::text::parse_json(SourceKind::SemanticScholar, "Semantic Scholar JSON", body, url)
 }
 
 impl S2Paper {

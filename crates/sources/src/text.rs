@@ -31,6 +31,21 @@ pub fn strip_markup(text: &str) -> String {
         .replace(" :", ":")
 }
 
+/// A JSON body as `T`, or an error naming the source, the request and what is wrong.
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    source: crate::SourceKind,
+    expected: &'static str,
+    body: &[u8],
+    url: &str,
+) -> Result<T, crate::SourceError> {
+    serde_json::from_slice(body).map_err(|error| crate::SourceError::Malformed {
+        source_name: source,
+        url: url.to_owned(),
+        expected,
+        detail: error.to_string(),
+    })
+}
+
 /// Collapsed white space; `None` for nothing.
 pub fn clean(text: Option<&str>) -> Option<String> {
     let text = text?.split_whitespace().collect::<Vec<_>>().join(" ");
