@@ -405,7 +405,8 @@ pub struct EnrichArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum GraphCommand {
-    /// Fetch the references and citations of the project's papers (those with a DOI or arXiv id).
+    /// Fetch the references and citations of the project's papers (those with a DOI, an arXiv id, or a
+    /// Semantic Scholar id from `fetch s2` or `--add`).
     Expand {
         /// 1: the project's papers; 2: also the papers added by the first step (needs --add).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3))]

@@ -394,6 +394,24 @@ fn graph_expand_stores_references_and_citations_and_exports_them() {
     let stats = run_json(&project, &replay, &["graph", "stats", "--json"]);
     assert_eq!(stats["project_papers"], 46, "{stats}");
     assert_eq!(stats["edges_within_project"], 45, "{stats}");
+
+    // The added papers are expanded in turn, by their Semantic Scholar ids; ones the recording does
+    // not know answer 404, which is "no links known", not a failure.
+    let next = run_json(&project, &replay, &["graph", "expand", "--json"]);
+    assert_eq!(next["expanded"], 45, "{next}");
+    assert_eq!(next["failures"].as_array().map(Vec::len), Some(0), "{next}");
+    let by_s2_id = replay
+        .runtime
+        .block_on(replay.server.received_requests())
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/graph/v1/paper/") && !r.url.path().contains("DOI:"))
+        .count();
+    assert_eq!(
+        by_s2_id,
+        44 * 2,
+        "references and citations of each paper known only to Semantic Scholar"
+    );
 }
 
 #[test]

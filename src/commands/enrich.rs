@@ -69,6 +69,7 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
         let reference = PaperRef {
             doi: paper.doi.clone(),
             arxiv_id: paper.arxiv_id.clone(),
+            s2_id: None,
             title: paper.title.clone(),
         };
         let found = match sources.lookup(&reference).await {

@@ -25,6 +25,8 @@ pub struct LinkedPaper {
 pub struct PaperRef {
     pub doi: Option<String>,
     pub arxiv_id: Option<String>,
+    /// Semantic Scholar's paperId, for a paper fetched from it without a DOI or arXiv id.
+    pub s2_id: Option<String>,
     pub title: String,
 }
 
@@ -479,7 +481,17 @@ impl Sources {
                 Err(error) => note(SourceKind::SemanticScholar, error),
             }
         }
-        if paper.doi.is_none() && paper.arxiv_id.is_none() {
+        if let Some(id) = paper
+            .s2_id
+            .as_ref()
+            .filter(|_| paper.doi.is_none() && paper.arxiv_id.is_none())
+        {
+            match self.s2_paper(id).await {
+                Ok(found) => return Ok(vec![found]),
+                Err(error) => note(SourceKind::SemanticScholar, error),
+            }
+        }
+        if paper.doi.is_none() && paper.arxiv_id.is_none() && paper.s2_id.is_none() {
             let query = SearchQuery {
                 text: paper.title.clone(),
                 max: 5,
@@ -506,6 +518,7 @@ impl Sources {
             .as_ref()
             .map(|d| format!("DOI:{d}"))
             .or_else(|| paper.arxiv_id.as_ref().map(|a| format!("ARXIV:{a}")))
+            .or_else(|| paper.s2_id.clone())
     }
 
     async fn s2_linked(&self, id: &str, direction: &str, max: usize) -> Result<Vec<LinkedPaper>, SourceError> {
@@ -580,7 +593,8 @@ impl Sources {
                 Err(error) => failures.push((SourceKind::Crossref, error)),
             }
         }
-        if failures.is_empty() {
+        // No source knowing the paper is an answer: nothing is known of its links.
+        if failures.iter().all(|(_, e)| matches!(e, SourceError::NotFound { .. })) {
             return Ok((Vec::new(), SourceKind::SemanticScholar));
         }
         Err(FallbackFailed { failures })
@@ -605,7 +619,8 @@ impl Sources {
                 Err(error) => failures.push((SourceKind::OpenAlex, error)),
             }
         }
-        if failures.is_empty() {
+        // No source knowing the paper is an answer: nothing is known of its links.
+        if failures.iter().all(|(_, e)| matches!(e, SourceError::NotFound { .. })) {
             return Ok((Vec::new(), SourceKind::SemanticScholar));
         }
         Err(FallbackFailed { failures })

@@ -216,6 +216,7 @@ async fn semantic_scholar_search_references_and_not_found() {
     let paper = PaperRef {
         doi: Some("10.2139/ssrn.2250500".into()),
         arxiv_id: None,
+        s2_id: None,
         title: "Six randomized evaluations of microcredit".into(),
     };
     let (references, source) = sources.references(&paper, 500).await.expect("references");
