@@ -577,27 +577,13 @@ impl Sources {
         paper: &PaperRef,
         max: usize,
     ) -> Result<(Vec<LinkedPaper>, SourceKind), FallbackFailed> {
-        let mut failures = Vec::new();
-        if let Some(id) = Self::s2_id(paper) {
-            match self.s2_linked(&id, "references", max).await {
-                Ok(linked) => return Ok((linked, SourceKind::SemanticScholar)),
-                Err(error) => failures.push((SourceKind::SemanticScholar, error)),
-            }
-        }
-        if let Some(doi) = &paper.doi {
-            match self.crossref_work(doi).await {
-                Ok((_, mut linked)) => {
-                    linked.truncate(max);
-                    return Ok((linked, SourceKind::Crossref));
-                }
-                Err(error) => failures.push((SourceKind::Crossref, error)),
-            }
-        }
-        // No source knowing the paper is an answer: nothing is known of its links.
-        if failures.iter().all(|(_, e)| matches!(e, SourceError::NotFound { .. })) {
-            return Ok((Vec::new(), SourceKind::SemanticScholar));
-        }
-        Err(FallbackFailed { failures })
+        let fallback = async |doi: &str| {
+            let (_, mut linked) = self.crossref_work(doi).await?;
+            linked.truncate(max);
+            Ok(linked)
+        };
+        self.linked(paper, "references", max, SourceKind::Crossref, fallback)
+            .await
     }
 
     /// What cites the paper: Semantic Scholar, falling back to OpenAlex (`filter=cites:W…`).
@@ -606,20 +592,34 @@ impl Sources {
         paper: &PaperRef,
         max: usize,
     ) -> Result<(Vec<LinkedPaper>, SourceKind), FallbackFailed> {
+        let fallback = async |doi: &str| self.openalex_citations(doi, max).await;
+        self.linked(paper, "citations", max, SourceKind::OpenAlex, fallback)
+            .await
+    }
+
+    /// Semantic Scholar's `direction` list, else `fallback` by DOI. A paper no source knows has no
+    /// known links, which is an answer, not a failure.
+    async fn linked(
+        &self,
+        paper: &PaperRef,
+        direction: &str,
+        max: usize,
+        fallback_source: SourceKind,
+        fallback: impl AsyncFnOnce(&str) -> Result<Vec<LinkedPaper>, SourceError>,
+    ) -> Result<(Vec<LinkedPaper>, SourceKind), FallbackFailed> {
         let mut failures = Vec::new();
         if let Some(id) = Self::s2_id(paper) {
-            match self.s2_linked(&id, "citations", max).await {
+            match self.s2_linked(&id, direction, max).await {
                 Ok(linked) => return Ok((linked, SourceKind::SemanticScholar)),
                 Err(error) => failures.push((SourceKind::SemanticScholar, error)),
             }
         }
         if let Some(doi) = &paper.doi {
-            match self.openalex_citations(doi, max).await {
-                Ok(linked) => return Ok((linked, SourceKind::OpenAlex)),
-                Err(error) => failures.push((SourceKind::OpenAlex, error)),
+            match fallback(doi).await {
+                Ok(linked) => return Ok((linked, fallback_source)),
+                Err(error) => failures.push((fallback_source, error)),
             }
         }
-        // No source knowing the paper is an answer: nothing is known of its links.
         if failures.iter().all(|(_, e)| matches!(e, SourceError::NotFound { .. })) {
             return Ok((Vec::new(), SourceKind::SemanticScholar));
         }
