@@ -210,7 +210,7 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
     }
     add_tournament(graph, record, settings, 1, &composed, &request);
 
-    for round in 2..=settings.rounds + record.steering.extra_rounds {
+    for round in 2..=record.rounds_of(settings) {
         if !graph.all_terminal_in(Stage::Tournament(round - 1)) {
             return;
         }

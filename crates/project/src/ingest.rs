@@ -31,6 +31,27 @@ pub struct IngestSummary {
     pub warnings: Vec<String>,
 }
 
+impl IngestSummary {
+    fn of(
+        path: &Path,
+        format: SourceFormat,
+        stored: &hypatia_store::StoredFile,
+        skipped: Vec<InvalidRecord>,
+        warnings: Vec<String>,
+    ) -> IngestSummary {
+        let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
+        IngestSummary {
+            path: path.to_owned(),
+            format,
+            added: count(|o| matches!(o, RecordOutcome::Added(_))),
+            merged: count(|o| matches!(o, RecordOutcome::Merged(_))),
+            unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
+            skipped,
+            warnings,
+        }
+    }
+}
+
 fn serialize_invalid<S: serde::Serializer>(invalid: &[InvalidRecord], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(invalid.iter().map(|r| r.to_string()))
 }
@@ -109,16 +130,13 @@ impl Project {
             "ingested"
         );
 
-        let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
-        Ok(IngestSummary {
-            path: path.to_owned(),
-            format: parsed.format,
-            added: count(|o| matches!(o, RecordOutcome::Added(_))),
-            merged: count(|o| matches!(o, RecordOutcome::Merged(_))),
-            unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
-            skipped: parsed.invalid,
+        Ok(IngestSummary::of(
+            path,
+            parsed.format,
+            &stored,
+            parsed.invalid,
             warnings,
-        })
+        ))
     }
 }
 
@@ -160,16 +178,7 @@ impl Project {
         });
         let stored = self.store.store_file(&source, &normalized, 0).await?;
         self.index_stored(shown, &mut warnings, progress).await?;
-        let count = |pred: fn(&RecordOutcome) -> bool| stored.outcomes.iter().filter(|o| pred(o)).count();
-        Ok(IngestSummary {
-            path: shown.to_owned(),
-            format,
-            added: count(|o| matches!(o, RecordOutcome::Added(_))),
-            merged: count(|o| matches!(o, RecordOutcome::Merged(_))),
-            unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
-            skipped: Vec::new(),
-            warnings,
-        })
+        Ok(IngestSummary::of(shown, format, &stored, Vec::new(), warnings))
     }
 
     /// Brings the index up to what was just stored. An index another process holds catches up the

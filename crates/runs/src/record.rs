@@ -269,7 +269,12 @@ impl RunRecord {
 
     /// Rounds the run is to do: its settings' and those the researcher asked for since.
     pub fn rounds(&self) -> u32 {
-        self.settings.as_ref().map_or(0, |s| s.rounds) + self.steering.extra_rounds
+        self.settings.as_ref().map_or(0, |s| self.rounds_of(s))
+    }
+
+    /// Rounds to do under `settings` (the schedule is given them apart from the record).
+    pub fn rounds_of(&self, settings: &RunSettings) -> u32 {
+        settings.rounds + self.steering.extra_rounds
     }
 
     /// The id of the next message that ends the run: unique, as journal ids must be.

@@ -62,26 +62,6 @@ impl fmt::Display for FallbackFailed {
 
 impl std::error::Error for FallbackFailed {}
 
-impl From<SourceError> for FallbackFailed {
-    fn from(error: SourceError) -> Self {
-        // Which source failed is in the error's message; the kind here is only for grouping.
-        let kind = match &error {
-            SourceError::Network { source_name, .. }
-            | SourceError::GaveUp { source_name, .. }
-            | SourceError::Refused { source_name, .. }
-            | SourceError::TooLarge { source_name, .. }
-            | SourceError::Malformed { source_name, .. }
-            | SourceError::NotFound { source_name, .. }
-            | SourceError::Unsupported { source_name, .. }
-            | SourceError::BadBaseUrl { source_name, .. } => *source_name,
-            SourceError::Cache { .. } => SourceKind::SemanticScholar,
-        };
-        FallbackFailed {
-            failures: vec![(kind, error)],
-        }
-    }
-}
-
 pub struct Sources {
     http: Http,
     config: SourcesConfig,

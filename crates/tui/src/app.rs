@@ -462,15 +462,19 @@ impl App {
     }
 }
 
-fn form_overlay(frame: &mut Frame, area: Rect, form: &NewRunForm, theme: Theme) {
-    let width = area.width.min(76);
-    let height = 9.min(area.height);
-    let popup = Rect {
+/// A box of at most `width` × `height` in the middle of `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (area.width.min(width), area.height.min(height));
+    Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
         width,
         height,
-    };
+    }
+}
+
+fn form_overlay(frame: &mut Frame, area: Rect, form: &NewRunForm, theme: Theme) {
+    let popup = centered(area, 76, 9);
     let field = |index: usize, name: &str, value: &str| {
         let focused = form.field == index;
         Line::from(vec![
@@ -508,14 +512,7 @@ pub struct CritiqueForm {
 }
 
 fn critique_overlay(frame: &mut Frame, area: Rect, form: &CritiqueForm, theme: Theme) {
-    let width = area.width.min(76);
-    let height = 9.min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centered(area, 76, 9);
     let lines = vec![
         Line::from(vec![Span::raw(form.text.clone()), Span::raw("▏")]),
         Line::from(""),
@@ -536,14 +533,7 @@ fn critique_overlay(frame: &mut Frame, area: Rect, form: &CritiqueForm, theme: T
 }
 
 fn help_overlay(frame: &mut Frame, area: Rect, theme: Theme) {
-    let width = area.width.min(72);
-    let height = (HELP.len() as u16 + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centered(area, 72, HELP.len() as u16 + 2);
     let rows = HELP
         .iter()
         .map(|(keys, what)| Row::new(vec![Span::styled(*keys, theme.key()), Span::raw(*what)]));
