@@ -1,11 +1,11 @@
 //! `hypatia graph expand|stats|export`: the citation graph around the project, fetched from the
 //! APIs, stored as edges between paper keys, held in petgraph.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::ExitCode;
 
-use hypatia_core::{Paper, SourceFormat};
+use hypatia_core::Paper;
 use hypatia_graph::CitationGraph;
 use hypatia_project::Project;
 use hypatia_sources::PaperRef;
@@ -13,28 +13,7 @@ use hypatia_store::CitationEdgeRow;
 
 use crate::cli::GraphCommand;
 
-use hypatia_session::graph_keys;
-
-/// A paper's graph keys: its DOI and arXiv id, else the Semantic Scholar id it was fetched under.
-fn keys_of(paper: &Paper, s2_ids: &BTreeMap<String, String>) -> Vec<String> {
-    let mut keys = graph_keys(paper);
-    if keys.is_empty()
-        && let Some(id) = s2_ids.get(&paper.id.to_string())
-    {
-        keys.push(format!("s2:{id}"));
-    }
-    keys
-}
-
-/// Paper id → Semantic Scholar paperId, for papers fetched from it.
-async fn s2_ids(project: &Project) -> anyhow::Result<BTreeMap<String, String>> {
-    Ok(project
-        .records_of_format(SourceFormat::SemanticScholar)
-        .await?
-        .into_iter()
-        .filter_map(|(record, id)| Some((id.to_string(), record.strip_prefix("s2:")?.to_owned())))
-        .collect())
-}
+use hypatia_session::PaperKeys;
 
 async fn all_papers(project: &Project) -> anyhow::Result<Vec<Paper>> {
     Ok(hypatia_session::all_papers(project).await?)
@@ -113,11 +92,11 @@ async fn expand(project: &Project, depth: u32, max: usize, add: bool, refresh: b
     } else {
         project.store().expanded_papers().await?.into_iter().collect()
     };
-    let mut s2 = s2_ids(project).await?;
+    let mut keys = PaperKeys::load(project).await?;
     let mut queue: Vec<Paper> = all_papers(project)
         .await?
         .into_iter()
-        .filter(|p| keys_of(p, &s2).first().is_some_and(|k| !expanded.contains(k)))
+        .filter(|p| keys.expandable(p).is_some_and(|k| !expanded.contains(&k)))
         .collect();
     let (mut done, mut references, mut citations, mut new_edges, mut added) = (0usize, 0usize, 0usize, 0u64, 0usize);
     let mut failures = Vec::new();
@@ -132,11 +111,11 @@ async fn expand(project: &Project, depth: u32, max: usize, add: bool, refresh: b
                 "depth {level}: {}",
                 paper.title.chars().take(50).collect::<String>()
             ));
-            let key = keys_of(paper, &s2).remove(0);
+            let Some(key) = keys.expandable(paper) else { continue };
             let reference = PaperRef {
                 doi: paper.doi.clone(),
                 arxiv_id: paper.arxiv_id.clone(),
-                s2_id: s2.get(&paper.id.to_string()).cloned(),
+                s2_id: keys.s2_id(paper),
                 title: paper.title.clone(),
             };
             let cited = sources.references(&reference, max).await;
@@ -204,11 +183,11 @@ async fn expand(project: &Project, depth: u32, max: usize, add: bool, refresh: b
         for (_, summary) in super::fetch::store_papers(project, "graph expand", to_add).await? {
             added += summary.added;
         }
-        s2 = s2_ids(project).await?;
+        keys = PaperKeys::load(project).await?;
         queue = all_papers(project)
             .await?
             .into_iter()
-            .filter(|p| !before.contains(&p.id.to_string()) && !keys_of(p, &s2).is_empty())
+            .filter(|p| !before.contains(&p.id.to_string()) && keys.expandable(p).is_some())
             .collect();
     }
     let mut out = std::io::stdout().lock();

@@ -18,7 +18,7 @@ use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
 
 pub use files::{export_to_dir, write_atomically};
-pub use graph::{all_papers, citation_graph, graph_keys};
+pub use graph::{PaperKeys, all_papers, citation_graph, citations_among};
 pub use hypatia_planner::{CRITIQUE_MAX_CHARS, Steered};
 pub use runs::{RunError, document_of, load_document, load_record, shown_status};
 pub use steering::{PIN_PASSAGES, SteerAction, steer};

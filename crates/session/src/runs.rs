@@ -62,16 +62,8 @@ pub async fn document_of(project: &Project, run: &RunRow, record: &RunRecord) ->
         }
     }
     // Citations between papers the report names, where the citation graph has them.
-    let graph = crate::citation_graph(project).await?;
-    for (citing, cited) in graph.citations() {
-        if let (Some(a), Some(b)) = (&citing.paper_id, &cited.paper_id)
-            && let (Ok(a), Ok(b)) = (a.parse::<hypatia_core::PaperId>(), b.parse::<hypatia_core::PaperId>())
-            && library.papers.contains_key(&a)
-            && library.papers.contains_key(&b)
-        {
-            library.citation_edges.push((a, b));
-        }
-    }
+    let named: Vec<&hypatia_core::Paper> = library.papers.values().collect();
+    library.citation_edges = crate::citations_among(project, &named).await?;
     let meta = RunMeta {
         run_id: run.id.clone(),
         question: run.question.clone(),

@@ -69,17 +69,25 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CitationEdgeRow {
-                    citing_key: row.try_get("citing_key")?,
-                    cited_key: row.try_get("cited_key")?,
-                    citing_title: row.try_get("citing_title")?,
-                    cited_title: row.try_get("cited_title")?,
-                    source: row.try_get("source")?,
-                })
-            })
-            .collect()
+        rows.iter().map(edge_from_row).collect()
+    }
+
+    /// The edges whose both ends are among `keys`.
+    pub async fn citation_edges_among(&self, keys: &[String]) -> Result<Vec<CitationEdgeRow>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(keys).map_err(|e| StoreError::corrupt("citation keys", e))?;
+        let rows = sqlx::query(
+            "SELECT citing_key, cited_key, citing_title, cited_title, source FROM citation_edges
+             WHERE citing_key IN (SELECT value FROM json_each(?1))
+               AND cited_key IN (SELECT value FROM json_each(?1))
+             ORDER BY citing_key, cited_key",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(edge_from_row).collect()
     }
 
     /// Keys of the papers already expanded.
@@ -90,6 +98,16 @@ impl Store {
                 .await?,
         )
     }
+}
+
+fn edge_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CitationEdgeRow, StoreError> {
+    Ok(CitationEdgeRow {
+        citing_key: row.try_get("citing_key")?,
+        cited_key: row.try_get("cited_key")?,
+        citing_title: row.try_get("citing_title")?,
+        cited_title: row.try_get("cited_title")?,
+        source: row.try_get("source")?,
+    })
 }
 
 #[cfg(test)]
@@ -127,5 +145,11 @@ mod tests {
         let edges = store.citation_edges().await.expect("read");
         assert_eq!(edges[0].cited_title.as_deref(), Some("B"));
         assert_eq!(store.expanded_papers().await.expect("expanded"), ["doi:a"]);
+        let among = store
+            .citation_edges_among(&["doi:a".into(), "doi:c".into()])
+            .await
+            .expect("among");
+        assert_eq!(among.len(), 1, "only a → c has both ends among the keys");
+        assert_eq!(among[0].cited_key, "doi:c");
     }
 }
