@@ -489,6 +489,19 @@ fn review_killed_after(project: &Path, model: &Path, kill_after: i64) -> String 
     runs[0]["id"].as_str().expect("id").to_owned()
 }
 
+/// A new project holding the corpus.
+fn corpus_project(corpus: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    hypatia().arg("init").arg(dir.path()).assert().success();
+    hypatia()
+        .current_dir(dir.path())
+        .arg("ingest")
+        .arg(corpus)
+        .assert()
+        .success();
+    dir
+}
+
 /// What must be equal between two runs of the same question and seed.
 fn outcome(report: &Value) -> Value {
     let hypotheses: Vec<Value> = report["hypotheses"]
@@ -517,15 +530,8 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
     };
     let _model = model_lock();
     let model = hypatia_testkit::tiny_model();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = corpus_project(&corpus);
     let project = dir.path();
-    hypatia().arg("init").arg(project).assert().success();
-    hypatia()
-        .current_dir(project)
-        .arg("ingest")
-        .arg(&corpus)
-        .assert()
-        .success();
 
     let output = deterministic(hypatia().current_dir(project).args(review_args(&model, "5")))
         .output()
@@ -919,15 +925,8 @@ fn a_headless_review_is_steered_from_another_process_while_it_runs() {
     };
     let _model = model_lock();
     let model = hypatia_testkit::tiny_model();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = corpus_project(&corpus);
     let project = dir.path();
-    hypatia().arg("init").arg(project).assert().success();
-    hypatia()
-        .current_dir(project)
-        .arg("ingest")
-        .arg(&corpus)
-        .assert()
-        .success();
     let mut args = review_args(&model, "9");
     args[7] = "3".into(); // rounds: long enough to steer while it runs
     let mut child = StdCommand::new(env!("CARGO_BIN_EXE_hypatia"))

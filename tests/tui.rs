@@ -122,6 +122,15 @@ fn the_terminal_ui_searches_as_you_type_and_quits_leaving_the_terminal_usable() 
     );
 }
 
+/// The UI's model: the tiny GGUF, two sequences at once.
+fn tiny_model_environment() -> String {
+    format!(
+        "HYPATIA_MODEL='{}' HYPATIA_MAX_SEQUENCES=2 HYPATIA_THREADS={}",
+        hypatia_testkit::tiny_model().display(),
+        hypatia_testkit::test_threads()
+    )
+}
+
 /// Esc, then a pause: Esc followed at once by a key reads as Alt+key in any terminal.
 fn escape(tmux: &Tmux) {
     tmux.keys(&["Escape"]);
@@ -134,15 +143,9 @@ fn a_review_started_in_the_terminal_ui_runs_to_its_leaderboard_and_exports() {
         return;
     }
     let _model = crate::support::model_lock();
-    let model = hypatia_testkit::tiny_model();
     let project = TestProject::new();
     project.ingest(&["library.bib", "abstracts.txt"]).success();
-    let environment = format!(
-        "HYPATIA_MODEL='{}' HYPATIA_MAX_SEQUENCES=2 HYPATIA_THREADS={}",
-        model.display(),
-        hypatia_testkit::test_threads()
-    );
-    let tmux = Tmux::start(&project, &environment);
+    let tmux = Tmux::start(&project, &tiny_model_environment());
     tmux.wait_for("1 Library");
     tmux.keys(&["2"]);
     tmux.wait_for("press n to start one");
@@ -188,15 +191,9 @@ fn one_session_searches_reviews_steers_and_exports_the_249_paper_corpus() {
         return;
     }
     let _model = crate::support::model_lock();
-    let model = hypatia_testkit::tiny_model();
     let project = TestProject::new();
     project.cmd().arg("ingest").arg(&corpus).assert().success();
-    let environment = format!(
-        "HYPATIA_MODEL='{}' HYPATIA_MAX_SEQUENCES=2 HYPATIA_THREADS={}",
-        model.display(),
-        hypatia_testkit::test_threads()
-    );
-    let tmux = Tmux::start(&project, &environment);
+    let tmux = Tmux::start(&project, &tiny_model_environment());
     tmux.wait_for("1 Library");
     tmux.keys(&["/"]);
     tmux.keys(&["-l", "scientific hypotheses"]);
