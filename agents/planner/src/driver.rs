@@ -174,7 +174,7 @@ impl Driver {
         });
         let mut steering = tokio::time::interval(STEERING_POLL);
         steering.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let stop = loop {
+        let stop = 'schedule: loop {
             // Round markers do not change what is scheduled, so one graph serves both.
             let graph = schedule::build(&self.record, &self.settings);
             self.journal_finished_rounds(&graph).await?;
@@ -210,17 +210,21 @@ impl Driver {
                     None => self.conclusion(&graph),
                 };
             }
-            let joined = tokio::select! {
-                joined = self.in_flight.join_next() => joined,
-                _ = cancel.cancelled() => break Stop::Interrupt,
-                _ = steering.tick() => {
-                    self.read_steering().await?;
-                    continue;
+            // Waits for a reply; the task graph is rebuilt only when a reply or steering changed the record.
+            let joined = loop {
+                tokio::select! {
+                    joined = self.in_flight.join_next() => break joined,
+                    _ = cancel.cancelled() => break 'schedule Stop::Interrupt,
+                    _ = steering.tick() => {
+                        if self.read_steering().await? {
+                            continue 'schedule;
+                        }
+                    }
+                    _ = sleep_until(deadline) => break 'schedule Stop::Finish(
+                        RunStatus::BudgetExhausted,
+                        format!("the time budget ({} min) is spent", budget.minutes.unwrap_or_default()),
+                    ),
                 }
-                _ = sleep_until(deadline) => break Stop::Finish(
-                    RunStatus::BudgetExhausted,
-                    format!("the time budget ({} min) is spent", budget.minutes.unwrap_or_default()),
-                ),
             };
             let Some(joined) = joined else { continue };
             let reply = match joined {

@@ -141,17 +141,15 @@ impl Http {
             }
             self.limiter.wait(&host, interval).await;
             attempts += 1;
-            let retry = match self.attempt(request).await {
-                Ok(Attempt::Done(reply)) => {
+            let (reason, retry_after) = match self.attempt(request).await? {
+                Attempt::Done(reply) => {
                     if let (Reply::Found(body), Some(cache)) = (&reply, &self.cache) {
                         cache.put(source.as_str(), &key, body)?;
                     }
                     return Ok(reply);
                 }
-                Ok(Attempt::Retry { reason, retry_after }) => (reason, retry_after),
-                Err(error) => return Err(error),
+                Attempt::Retry { reason, retry_after } => (reason, retry_after),
             };
-            let (reason, retry_after) = retry;
             if attempts >= self.policy.max_attempts {
                 return Err(self.gave_up(request, attempts, started, reason));
             }
