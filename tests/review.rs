@@ -476,17 +476,20 @@ fn review_killed_after(project: &Path, model: &Path, kill_after: i64) -> String 
     }
     child.kill().expect("kill -9");
     child.wait().expect("reap");
-    let runs: Value = serde_json::from_slice(
-        &hypatia()
-            .current_dir(project)
-            .args(["runs", "list", "--json"])
-            .output()
-            .expect("list")
-            .stdout,
-    )
-    .expect("JSON");
+    let runs = runs_list(project);
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
     runs[0]["id"].as_str().expect("id").to_owned()
+}
+
+/// `hypatia runs list --json`, or null when it printed none (a store busy mid-write; callers poll
+/// or assert on the result).
+fn runs_list(project: &Path) -> Value {
+    let output = hypatia()
+        .current_dir(project)
+        .args(["runs", "list", "--json"])
+        .output()
+        .expect("list");
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
 }
 
 /// A new project holding the corpus.
@@ -838,15 +841,7 @@ fn a_completed_review_steered_from_the_shell_goes_on_with_the_pin_the_exclusion_
         };
         assert!(printed.contains(expected), "{args:?}: {printed}");
     }
-    let runs: Value = serde_json::from_slice(
-        &hypatia()
-            .current_dir(project)
-            .args(["runs", "list", "--json"])
-            .output()
-            .expect("list")
-            .stdout,
-    )
-    .expect("JSON");
+    let runs = runs_list(project);
     assert_eq!(runs[0]["status"], "interrupted", "reopened and not driven: {runs}");
 
     let resumed = hypatia()
@@ -942,15 +937,7 @@ fn a_headless_review_is_steered_from_another_process_while_it_runs() {
     // Steer as soon as the first hypothesis exists.
     let started = Instant::now();
     let run = loop {
-        let runs: Value = serde_json::from_slice(
-            &hypatia()
-                .current_dir(project)
-                .args(["runs", "list", "--json"])
-                .output()
-                .expect("list")
-                .stdout,
-        )
-        .unwrap_or(Value::Null);
+        let runs = runs_list(project);
         if let Some(run) = runs[0]["id"].as_str()
             && journal(project, run)
                 .iter()
