@@ -14,9 +14,11 @@ mod output;
 mod prefix;
 mod sampler;
 mod settings;
+mod system_info;
 mod template;
 mod worker;
 
-pub use engine::{EngineStats, LlamaEngine, ModelSummary};
+pub use engine::{EngineStats, LlamaEngine, ModelSummary, PromptToken, RenderedPrompt};
 pub use grammar::schema_to_grammar;
 pub use settings::LlamaSettings;
+pub use system_info::{system_info, uses_amx};
