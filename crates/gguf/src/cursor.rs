@@ -65,6 +65,19 @@ impl<'p> Cursor<'p> {
         Ok(bytes)
     }
 
+    /// Reads a GGUF string when it is at most `max_len` bytes long, else skips it (`None`).
+    pub(crate) fn short_string(&mut self, what: &str, max_len: u64) -> Result<Option<Vec<u8>>, GgufError> {
+        let len = self.string_len(what)?;
+        if len > max_len {
+            self.skip(len, what)?;
+            return Ok(None);
+        }
+        // At most `max_len` bytes: the cast cannot truncate.
+        let mut bytes = vec![0u8; len as usize];
+        self.fill(&mut bytes, what)?;
+        Ok(Some(bytes))
+    }
+
     /// Skips a GGUF string without reading it.
     pub(crate) fn skip_string(&mut self, what: &str) -> Result<(), GgufError> {
         let len = self.string_len(what)?;

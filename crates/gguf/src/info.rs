@@ -1,11 +1,11 @@
 //! What [`crate::read_info`] learns about a model file without loading its weights.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
-use crate::MetadataValue;
+use crate::{ChatFormat, MetadataValue};
 
 /// A GGUF file's header: what the model is, how big, how quantized, and its metadata.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +27,10 @@ pub struct GgufInfo {
     pub context_length: Option<u64>,
     /// Whether `tokenizer.chat_template` is present and not empty.
     pub has_chat_template: bool,
+    /// How conversations are rendered: the file's template, or a family's built-in one.
+    pub chat_format: ChatFormat,
+    /// The turn-delimiting control tokens found in the vocabulary (only those that tell families apart).
+    pub control_tokens: BTreeSet<String>,
     pub tensor_count: u64,
     /// Every metadata key and its value (arrays by element type and length only).
     #[serde(skip)]
@@ -37,6 +41,17 @@ impl GgufInfo {
     /// The metadata value under `key`, e.g. `llama.embedding_length` or `tokenizer.ggml.model`.
     pub fn get(&self, key: &str) -> Option<&MetadataValue> {
         self.metadata.get(key)
+    }
+
+    /// The format of the family the tokenizer and architecture name, ignoring any embedded template:
+    /// what to use when llama.cpp cannot apply the file's own template.
+    pub fn family_chat_format(&self) -> ChatFormat {
+        crate::chat_format::detect(&crate::chat_format::Evidence {
+            architecture: self.architecture.as_deref(),
+            tokenizer: self.get("tokenizer.ggml.model").and_then(MetadataValue::as_str),
+            markers: &self.control_tokens,
+            has_template: false,
+        })
     }
 
     /// Every metadata key with its value, in key order.

@@ -5,6 +5,7 @@
 //! Reading never panics and never allocates more than the file holds, whatever the bytes.
 
 mod atomic;
+mod chat_format;
 mod cursor;
 mod error;
 mod file_type;
@@ -17,6 +18,7 @@ mod tiny_vocab;
 mod value;
 mod write;
 
+pub use chat_format::ChatFormat;
 pub use error::GgufError;
 pub use file_type::file_type_name;
 pub use ggml_type::GgmlType;

@@ -3,11 +3,12 @@
 //! Every length and count read from the file is checked against the bytes left before it is used, so
 //! arbitrary bytes produce a [`GgufError`], never a panic or an allocation larger than the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io;
 use std::path::Path;
 
+use crate::chat_format::{self, LONGEST_MARKER, MARKER_TOKENS};
 use crate::cursor::Cursor;
 use crate::file_type::file_type_name;
 use crate::{GgmlType, GgufError, GgufInfo, MetadataValue, ValueType};
@@ -61,9 +62,10 @@ pub fn read_info(path: &Path) -> Result<GgufInfo, GgufError> {
     let kv_count = read_count(&mut cursor, "metadata entry count", MIN_KV_BYTES)?;
 
     let mut metadata = BTreeMap::new();
+    let mut markers = BTreeSet::new();
     for _ in 0..kv_count {
         let at = cursor.pos();
-        let (key, value) = read_kv(&mut cursor)?;
+        let (key, value) = read_kv(&mut cursor, &mut markers)?;
         if metadata.contains_key(&key) {
             return Err(cursor.malformed(at, format!("metadata key `{key}` appears twice")));
         }
@@ -119,6 +121,13 @@ pub fn read_info(path: &Path) -> Result<GgufInfo, GgufError> {
         quantization,
         context_length,
         has_chat_template,
+        chat_format: chat_format::detect(&chat_format::Evidence {
+            architecture: architecture_ref(&metadata),
+            tokenizer: metadata.get("tokenizer.ggml.model").and_then(MetadataValue::as_str),
+            markers: &markers,
+            has_template: has_chat_template,
+        }),
+        control_tokens: markers,
         tensor_count,
         metadata,
     })
@@ -165,7 +174,14 @@ fn read_count(cursor: &mut Cursor<'_>, what: &str, min_bytes: u64) -> Result<u64
     Ok(count)
 }
 
-fn read_kv(cursor: &mut Cursor<'_>) -> Result<(String, MetadataValue), GgufError> {
+fn architecture_ref(metadata: &BTreeMap<String, MetadataValue>) -> Option<&str> {
+    metadata.get("general.architecture").and_then(MetadataValue::as_str)
+}
+
+/// The vocabulary: scanned for the control tokens that tell chat families apart.
+const TOKENS_KEY: &str = "tokenizer.ggml.tokens";
+
+fn read_kv(cursor: &mut Cursor<'_>, markers: &mut BTreeSet<String>) -> Result<(String, MetadataValue), GgufError> {
     let key_at = cursor.pos();
     let key = cursor.string_bytes("a metadata key", MAX_NAME_LEN)?;
     let key = String::from_utf8(key).map_err(|_| cursor.malformed(key_at, "a metadata key is not UTF-8".to_owned()))?;
@@ -174,7 +190,11 @@ fn read_kv(cursor: &mut Cursor<'_>) -> Result<(String, MetadataValue), GgufError
     let value_type = ValueType::from_code(code)
         .ok_or_else(|| cursor.malformed(type_at, format!("metadata `{key}` has unknown value type {code}")))?;
     let value_at = cursor.pos();
-    let value = read_value(cursor, value_type, &key)?;
+    let value = if key == TOKENS_KEY && value_type == ValueType::Array {
+        read_vocabulary(cursor, &key, markers)?
+    } else {
+        read_value(cursor, value_type, &key)?
+    };
     if key == "general.alignment" && !value.as_u64().is_some_and(|a| a.is_power_of_two()) {
         return Err(cursor.malformed(value_at, format!("general.alignment {value:?} is not a power of two")));
     }
@@ -209,6 +229,42 @@ fn read_value(cursor: &mut Cursor<'_>, value_type: ValueType, key: &str) -> Resu
             MetadataValue::Array { element_type, len }
         }
     })
+}
+
+/// Reads the vocabulary array, keeping only which [`MARKER_TOKENS`] it holds; longer entries are
+/// skipped unread.
+fn read_vocabulary(
+    cursor: &mut Cursor<'_>,
+    key: &str,
+    markers: &mut BTreeSet<String>,
+) -> Result<MetadataValue, GgufError> {
+    let type_at = cursor.pos();
+    let code = cursor.u32("the element type of a metadata array")?;
+    let element_type = ValueType::from_code(code)
+        .ok_or_else(|| cursor.malformed(type_at, format!("array `{key}` has unknown element type {code}")))?;
+    let len = cursor.u64("the length of a metadata array")?;
+    if element_type != ValueType::String {
+        skip_array(cursor, element_type, len, 1, key)?;
+        return Ok(MetadataValue::Array { element_type, len });
+    }
+    let at = cursor.pos();
+    if len.checked_mul(8).is_none_or(|bytes| bytes > cursor.remaining()) {
+        return Err(cursor.malformed(
+            at,
+            format!("array `{key}` claims {len} elements, more than the rest of the file can hold"),
+        ));
+    }
+    for _ in 0..len {
+        let token = cursor.short_string("a token of the vocabulary", LONGEST_MARKER)?;
+        if let Some(token) = token
+            && let Some(marker) = MARKER_TOKENS
+                .iter()
+                .find(|marker| marker.as_bytes() == token.as_slice())
+        {
+            markers.insert((*marker).to_owned());
+        }
+    }
+    Ok(MetadataValue::Array { element_type, len })
 }
 
 /// Skips an array's elements without allocating anything per element.

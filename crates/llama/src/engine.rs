@@ -20,8 +20,10 @@ pub struct ModelSummary {
     pub threads: i32,
     pub gpu_layers: u32,
     pub max_sequences: u32,
-    /// False when the GGUF has no chat template and ChatML is used instead.
+    /// False when the GGUF has no chat template and its family's built-in format is used instead.
     pub has_chat_template: bool,
+    /// The chat format prompts are rendered in.
+    pub chat_format: hypatia_gguf::ChatFormat,
 }
 
 /// Running totals, readable while the engine works (tests use them to see batching and reuse happen).
@@ -36,6 +38,33 @@ pub struct EngineStats {
     pub generated_tokens: u64,
 }
 
+/// A prompt as the model receives it: the rendered text and its tokens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RenderedPrompt {
+    pub text: String,
+    pub tokens: Vec<PromptToken>,
+}
+
+/// One token of a rendered prompt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromptToken {
+    pub id: i32,
+    /// The token's text (control tokens spelled out, e.g. `<start_of_turn>`).
+    pub piece: String,
+    /// A control token of the vocabulary (turn delimiters, BOS), not text.
+    pub control: bool,
+}
+
+/// What the inference thread is asked to do.
+pub(crate) enum Work {
+    Chat(Job),
+    /// Render and tokenize a conversation, as a chat request would, without generating.
+    Render {
+        messages: Vec<hypatia_llm::ChatMessage>,
+        reply: tokio::sync::oneshot::Sender<Result<RenderedPrompt, LlmError>>,
+    },
+}
+
 /// One request on its way to the inference thread.
 pub(crate) struct Job {
     pub request: ChatRequest,
@@ -47,7 +76,7 @@ pub(crate) struct Job {
 /// A loaded GGUF model. Cheap to share behind an `Arc`; every call goes to one inference thread, which
 /// stops when the last handle is dropped and its requests have finished.
 pub struct LlamaEngine {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
     summary: ModelSummary,
     stats: Arc<Mutex<EngineStats>>,
 }
@@ -64,7 +93,12 @@ impl LlamaEngine {
     /// a [`LlmError::Permanent`] naming the file.
     pub fn load(settings: LlamaSettings) -> Result<Self, LlmError> {
         // Our own reader checks the file first: its errors say what is wrong, where llama.cpp only logs.
-        hypatia_gguf::read_info(&settings.model_path).map_err(|error| LlmError::Permanent(error.to_string()))?;
+        let info =
+            hypatia_gguf::read_info(&settings.model_path).map_err(|error| LlmError::Permanent(error.to_string()))?;
+        let formats = worker::Formats {
+            file: info.chat_format.clone(),
+            family: info.family_chat_format(),
+        };
         let backend = backend()?;
         let (jobs, queue) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
@@ -72,7 +106,7 @@ impl LlamaEngine {
         let worker_stats = Arc::clone(&stats);
         std::thread::Builder::new()
             .name("hypatia-llama".into())
-            .spawn(move || worker::run(backend, settings, queue, ready_tx, worker_stats))
+            .spawn(move || worker::run(backend, settings, formats, queue, ready_tx, worker_stats))
             .map_err(|error| LlmError::Permanent(format!("cannot start the inference thread: {error}")))?;
         let summary = ready_rx
             .recv()
@@ -84,6 +118,17 @@ impl LlamaEngine {
 
     pub fn summary(&self) -> &ModelSummary {
         &self.summary
+    }
+
+    /// The prompt a conversation becomes in this model's chat format, token by token.
+    pub async fn render_prompt(&self, messages: Vec<hypatia_llm::ChatMessage>) -> Result<RenderedPrompt, LlmError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Work::Render { messages, reply })
+            .map_err(|_| LlmError::Permanent("the inference thread has stopped".into()))?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(LlmError::Permanent("the inference thread stopped mid-request".into())))
     }
 
     pub fn stats(&self) -> EngineStats {
@@ -113,7 +158,7 @@ impl ChatBackend for LlamaEngine {
                 reply,
             };
             self.jobs
-                .send(job)
+                .send(Work::Chat(job))
                 .map_err(|_| LlmError::Permanent("the inference thread has stopped".into()))?;
             tokio::select! {
                 answer = answer => answer.unwrap_or_else(|_| Err(LlmError::Permanent("the inference thread stopped mid-request".into()))),
@@ -125,7 +170,7 @@ impl ChatBackend for LlamaEngine {
 }
 
 /// llama.cpp's backend is process-wide and may be initialised once.
-fn backend() -> Result<&'static LlamaBackend, LlmError> {
+pub(crate) fn backend() -> Result<&'static LlamaBackend, LlmError> {
     static BACKEND: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     BACKEND
         .get_or_init(|| {

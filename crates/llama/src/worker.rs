@@ -16,7 +16,7 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 
-use crate::engine::{EngineStats, Job, ModelSummary};
+use crate::engine::{EngineStats, Job, ModelSummary, PromptToken, RenderedPrompt, Work};
 use crate::output::AnswerText;
 use crate::prefix::{CachedSequence, common_prefix};
 use crate::sampler::RequestSampler;
@@ -29,10 +29,17 @@ const WAIT_FOR_SHARED_PREFIX: usize = 32;
 
 type Ready = mpsc::SyncSender<Result<ModelSummary, LlmError>>;
 
+/// The chat format the file asks for, and its family's, should llama.cpp not apply the file's own.
+pub(crate) struct Formats {
+    pub file: hypatia_gguf::ChatFormat,
+    pub family: hypatia_gguf::ChatFormat,
+}
+
 pub(crate) fn run(
     backend: &'static LlamaBackend,
     settings: LlamaSettings,
-    queue: mpsc::Receiver<Job>,
+    formats: Formats,
+    queue: mpsc::Receiver<Work>,
     ready: Ready,
     stats: Arc<Mutex<EngineStats>>,
 ) {
@@ -81,7 +88,7 @@ pub(crate) fn run(
             return;
         }
     };
-    let (chat_template, has_chat_template) = match template::for_model(&model) {
+    let (chat_template, chat_format) = match template::for_model(&model, &formats.file, &formats.family) {
         Ok(found) => found,
         Err(error) => {
             let _ = ready.send(Err(error));
@@ -96,7 +103,8 @@ pub(crate) fn run(
         threads,
         gpu_layers: gpu_layers.min(model.n_layer() + 1),
         max_sequences,
-        has_chat_template,
+        has_chat_template: chat_format == hypatia_gguf::ChatFormat::Embedded,
+        chat_format,
     };
     if ready.send(Ok(summary)).is_err() {
         return;
@@ -175,21 +183,45 @@ enum Outcome {
 }
 
 impl Worker<'_> {
-    fn serve(&mut self, queue: &mpsc::Receiver<Job>) {
+    fn serve(&mut self, queue: &mpsc::Receiver<Work>) {
         loop {
             if self.active.is_empty() && self.waiting.is_empty() {
                 match queue.recv() {
-                    Ok(job) => self.waiting.push_back(Waiting { job, prepared: None }),
+                    Ok(work) => self.take(work),
                     Err(_) => return, // every handle dropped and nothing left to do
                 }
             }
-            while let Ok(job) = queue.try_recv() {
-                self.waiting.push_back(Waiting { job, prepared: None });
+            while let Ok(work) = queue.try_recv() {
+                self.take(work);
             }
             self.drop_cancelled();
             self.admit_waiting();
             self.step();
         }
+    }
+
+    fn take(&mut self, work: Work) {
+        match work {
+            Work::Chat(job) => self.waiting.push_back(Waiting { job, prepared: None }),
+            Work::Render { messages, reply } => {
+                let _ = reply.send(self.render(&messages));
+            }
+        }
+    }
+
+    fn render(&self, messages: &[hypatia_llm::ChatMessage]) -> Result<RenderedPrompt, LlmError> {
+        let text = template::render(self.model, &self.chat_template, messages)?;
+        let vocab = self.model.vocab();
+        let tokens = vocab
+            .tokenize(text.as_bytes(), true, true)
+            .into_iter()
+            .map(|token| PromptToken {
+                id: token.0,
+                piece: String::from_utf8_lossy(&vocab.token_to_piece(token, true, None)).into_owned(),
+                control: vocab.is_control(token),
+            })
+            .collect();
+        Ok(RenderedPrompt { text, tokens })
     }
 
     fn drop_cancelled(&mut self) {
@@ -563,7 +595,7 @@ impl Worker<'_> {
             prompt_tokens: count(prompt.len()),
             cached_prompt_tokens: count(cached_prompt),
             completion_tokens: generated,
-            time_to_first_token: first_token_at.unwrap_or(now).duration_since(job.received),
+            time_to_first_token: Some(first_token_at.unwrap_or(now).duration_since(job.received)),
             total_time: now.duration_since(job.received),
         };
         tracing::debug!(
@@ -571,7 +603,7 @@ impl Worker<'_> {
             prompt = usage.prompt_tokens,
             cached = usage.cached_prompt_tokens,
             generated,
-            ttft_ms = usage.time_to_first_token.as_millis() as u64,
+            ttft_ms = usage.time_to_first_token.map_or(0, |ttft| ttft.as_millis() as u64),
             ?finish,
             "request finished"
         );
