@@ -122,20 +122,28 @@ fn usage_json(usage: &Usage) -> Value {
         "prompt_tokens": usage.prompt_tokens,
         "cached_prompt_tokens": usage.cached_prompt_tokens,
         "completion_tokens": usage.completion_tokens,
-        "time_to_first_token_ms": round(usage.time_to_first_token.as_secs_f64() * 1000.0),
+        "time_to_first_token_ms": usage.time_to_first_token.map(|ttft| round(ttft.as_secs_f64() * 1000.0)),
         "total_ms": round(usage.total_time.as_secs_f64() * 1000.0),
         "tokens_per_second": round(usage.tokens_per_second()),
     })
 }
 
 fn usage_line(usage: &Usage, model: &str, backend: &str) -> String {
+    let timing = match usage.time_to_first_token {
+        Some(first) => format!(
+            "first token {:.0} ms, {:.1} tokens/s",
+            first.as_secs_f64() * 1000.0,
+            usage.tokens_per_second()
+        ),
+        None => format!(
+            "{:.0} ms in all, {:.1} tokens/s over the whole call",
+            usage.total_time.as_secs_f64() * 1000.0,
+            usage.tokens_per_second()
+        ),
+    };
     format!(
-        "[{backend}: {model}] {} prompt tokens ({} cached), {} completion tokens, first token {:.0} ms, {:.1} tokens/s",
-        usage.prompt_tokens,
-        usage.cached_prompt_tokens,
-        usage.completion_tokens,
-        usage.time_to_first_token.as_secs_f64() * 1000.0,
-        usage.tokens_per_second()
+        "[{backend}: {model}] {} prompt tokens ({} cached), {} completion tokens, {timing}",
+        usage.prompt_tokens, usage.cached_prompt_tokens, usage.completion_tokens,
     )
 }
 

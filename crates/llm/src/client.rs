@@ -4,6 +4,7 @@ use hypatia_prompts::Prompts;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::bounds::bounded_for_budget;
 use crate::structured::CompiledSchema;
 use crate::think::strip_reasoning;
 use crate::{CallControl, ChatBackend, ChatMessage, ChatRequest, FinishReason, LlmError, Role, Usage};
@@ -87,6 +88,18 @@ impl Llm {
     /// A JSON answer that satisfies `request.schema`. An invalid answer is sent back to the model with
     /// what is wrong, at most `max_reasks` times; after that the error is [`LlmError::InvalidOutput`].
     pub async fn complete_json(&self, request: ChatRequest, control: CallControl) -> Result<JsonAnswer, LlmError> {
+        self.complete_json_checked(request, control, &|_| Ok(())).await
+    }
+
+    /// Like [`Llm::complete_json`], and the answer must also pass `check`: what a schema cannot say
+    /// (a statement that is a bare id, a copied passage). A refusal is re-asked with its reason, like
+    /// invalid JSON; an answer that never passes is an [`LlmError::InvalidOutput`], never a result.
+    pub async fn complete_json_checked(
+        &self,
+        request: ChatRequest,
+        control: CallControl,
+        check: &(dyn Fn(&Value) -> Result<(), String> + Send + Sync),
+    ) -> Result<JsonAnswer, LlmError> {
         let Some(schema) = request.schema.as_ref() else {
             return Err(LlmError::Permanent(
                 "complete_json needs a request with a schema".into(),
@@ -94,6 +107,9 @@ impl Llm {
         };
         let schema = CompiledSchema::new(schema)?;
         let mut conversation = request.clone();
+        // The model is held to a schema whose strings and arrays end within the token budget, so an
+        // answer closes instead of being cut off; it is validated against the caller's own schema.
+        conversation.schema = Some(bounded_for_budget(schema.schema(), request.sampling.max_tokens));
         // The grammar or response_format constrains the syntax; the model still needs to read the schema
         // to fill it with the right content.
         let instruction = self
@@ -131,7 +147,10 @@ impl Llm {
                 usage.accumulate(&completion.usage);
             }
             let model = completion.model.clone();
-            let problem = match schema.parse_answer(&completion.text) {
+            let checked = schema
+                .parse_answer(&completion.text)
+                .and_then(|value| check(&value).map(|()| value));
+            let problem = match checked {
                 Ok(value) => {
                     return Ok(JsonAnswer {
                         value,
@@ -146,7 +165,8 @@ impl Llm {
                 ),
                 Err(problem) => problem,
             };
-            tracing::debug!(model = %model, attempt, problem = %problem, "invalid structured answer");
+            tracing::debug!(model = %model, attempt, problem = %problem,
+                answer = %completion.text.chars().take(300).collect::<String>(), "invalid structured answer");
             if attempt > self.max_reasks {
                 return Err(LlmError::InvalidOutput(format!("after {attempt} attempts: {problem}")));
             }
@@ -163,6 +183,11 @@ impl Llm {
                 .collect();
             conversation.messages.push(ChatMessage::assistant(quoted));
             conversation.messages.push(ChatMessage::user(reask));
+            // Each attempt draws with its own seed (still reproducible): a small model re-asked with the
+            // same seed tends to give the same answer again, reason or not.
+            if let Some(seed) = request.sampling.seed {
+                conversation.sampling.seed = Some(seed.wrapping_add(attempt.wrapping_mul(0x9E37_79B9)));
+            }
         }
     }
 

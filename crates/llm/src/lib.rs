@@ -7,6 +7,7 @@
 //! this crate as a result.
 
 mod backend;
+mod bounds;
 mod client;
 mod error;
 mod message;
@@ -15,6 +16,7 @@ mod think;
 mod usage;
 
 pub use backend::{BoxFuture, CallControl, ChatBackend};
+pub use bounds::bounded_for_budget;
 pub use client::{JsonAnswer, Llm, TextAnswer};
 pub use error::{ErrorKind, LlmError};
 pub use message::{ChatMessage, ChatRequest, Role, Sampling};

@@ -78,6 +78,13 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
         Ok(value) => return Ok(value),
         Err(error) => error,
     };
+    // Some servers' JSON modes let raw control characters (a newline, a tab) into strings. JSON
+    // forbids them, but what they mean is unambiguous: read them as their escapes.
+    if let Some(escaped) = escape_raw_controls_in_strings(answer)
+        && let Ok(value) = extract_json(&escaped)
+    {
+        return Ok(value);
+    }
     if let Some(fenced) = fenced_block(answer)
         && let Ok(value) = serde_json::from_str::<Value>(fenced.trim())
     {
@@ -91,6 +98,40 @@ pub fn extract_json(text: &str) -> Result<Value, String> {
         return Ok(value);
     }
     Err(format!("it is not JSON ({whole_error})"))
+}
+
+/// `text` with every raw control character inside a JSON string replaced by its escape, or `None`
+/// when there was none to replace.
+fn escape_raw_controls_in_strings(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut replaced = false;
+    for c in text.chars() {
+        if in_string && !escaped && u32::from(c) < 0x20 {
+            replaced = true;
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                other => out.push_str(&format!("\\u{:04x}", u32::from(other))),
+            }
+            continue;
+        }
+        out.push(c);
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+    }
+    replaced.then_some(out)
 }
 
 fn fenced_block(text: &str) -> Option<&str> {
@@ -145,6 +186,23 @@ mod tests {
         assert!(error.contains('9'), "{error}");
         let error = schema.parse_answer(r#"{"score": 2}"#).expect_err("missing field");
         assert!(error.contains("why"), "{error}");
+    }
+
+    #[test]
+    fn raw_control_characters_inside_strings_are_read_as_their_escapes() {
+        let schema = score_schema();
+        // As llama-cpp-python's JSON mode sends them: a raw newline and tab inside a string.
+        let text = "{\"score\": 3, \"why\": \"first line\nsecond\tcolumn \\\"quoted\\\"\"}";
+        assert_eq!(
+            schema.parse_answer(text),
+            Ok(json!({"score": 3, "why": "first line\nsecond\tcolumn \"quoted\""}))
+        );
+        // Between tokens they are whitespace, already valid; nothing to repair there.
+        assert_eq!(escape_raw_controls_in_strings("{\n\"score\": 3}"), None);
+        assert_eq!(
+            escape_raw_controls_in_strings("[\"a\u{1}b\"]").as_deref(),
+            Some("[\"a\\u0001b\"]")
+        );
     }
 
     #[test]

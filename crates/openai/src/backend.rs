@@ -409,11 +409,12 @@ async fn read_whole(mut reader: BodyReader, started: Instant) -> Result<Completi
         return Err(gave_up(reason, false));
     };
     let text = choice.message.and_then(|message| message.content).unwrap_or_default();
-    let time_to_first_token = first_byte.unwrap_or(total_time);
+    // The answer came whole: its first byte is not its first token, so that moment is unknown.
+    let _ = first_byte;
     Ok(Completion {
         text,
         finish,
-        usage: usage(response.usage, time_to_first_token, total_time),
+        usage: usage(response.usage, None, total_time),
         model: response.model.unwrap_or_default(),
     })
 }
@@ -426,6 +427,7 @@ struct StreamState {
     finish: Option<hypatia_llm::FinishReason>,
     usage: Option<WireUsage>,
     first_token: Option<Duration>,
+    content_chunks: u32,
     done: bool,
 }
 
@@ -467,7 +469,12 @@ async fn read_stream(
     Ok(Completion {
         text: state.text,
         finish,
-        usage: usage(state.usage, state.first_token.unwrap_or(total_time), total_time),
+        // One content chunk carries no decode span: the first token's moment says nothing then.
+        usage: usage(
+            state.usage,
+            state.first_token.filter(|_| state.content_chunks > 1),
+            total_time,
+        ),
         model: state.model.unwrap_or_default(),
     })
 }
@@ -518,6 +525,7 @@ fn on_event(
             .filter(|content| !content.is_empty())
         {
             state.first_token.get_or_insert_with(|| started.elapsed());
+            state.content_chunks += 1;
             state.text.push_str(&content);
             // A caller that stopped listening still gets the whole answer as the result.
             let _ = sink.send(content);
@@ -538,7 +546,7 @@ fn gave_up(reason: &str, forwarded: bool) -> Failure {
     }
 }
 
-fn usage(wire: Option<WireUsage>, time_to_first_token: Duration, total_time: Duration) -> Usage {
+fn usage(wire: Option<WireUsage>, time_to_first_token: Option<Duration>, total_time: Duration) -> Usage {
     let wire = wire.unwrap_or_default();
     Usage {
         prompt_tokens: wire.prompt_tokens.unwrap_or(0),

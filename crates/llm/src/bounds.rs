@@ -1,0 +1,159 @@
+//! Bounds that make a structured answer close within its token budget.
+//!
+//! A grammar keeps an answer's syntax valid but cannot make a model stop: a free string lets a small
+//! model ramble until `max_tokens` cuts it, and a cut answer is no JSON at all. So every string the
+//! schema leaves unbounded gets a `maxLength`, and every unbounded array a `maxItems`, sized so that
+//! the whole answer fits the budget. Only the schema sent to the model is bounded; answers are
+//! validated against the caller's schema.
+
+use serde_json::{Map, Value};
+
+/// Characters a token holds at the least, in the tokenizers we meet (English prose averages ~4).
+const CHARS_PER_TOKEN: u64 = 2;
+/// Tokens set aside for the JSON around the strings (keys, quotes, brackets).
+const STRUCTURE_TOKENS: u64 = 48;
+/// Items an unbounded array may hold.
+const DEFAULT_MAX_ITEMS: u64 = 8;
+/// Never bound a string below this: a budget too small for it fails the same either way.
+const MIN_STRING_CHARS: u64 = 16;
+
+/// `schema` with every unbounded string and array bounded so the answer fits `max_tokens`.
+pub fn bounded_for_budget(schema: &Value, max_tokens: u32) -> Value {
+    let mut bounded = schema.clone();
+    bound_arrays(&mut bounded);
+    let free_strings = count_free_strings(&bounded, 1);
+    if free_strings == 0 {
+        return bounded;
+    }
+    let budget_chars = u64::from(max_tokens).saturating_sub(STRUCTURE_TOKENS) * CHARS_PER_TOKEN;
+    let per_string = (budget_chars / free_strings).max(MIN_STRING_CHARS);
+    bound_strings(&mut bounded, per_string);
+    bounded
+}
+
+fn is_free_string(object: &Map<String, Value>) -> bool {
+    let is_string = object.get("type").is_some_and(|t| t == "string");
+    is_string
+        && !["maxLength", "enum", "const", "pattern", "format"]
+            .iter()
+            .any(|key| object.contains_key(*key))
+}
+
+/// Every subschema, depth first: `properties`, `items`, `anyOf`/`oneOf`/`allOf`, `$defs`/`definitions`.
+fn children_mut(object: &mut Map<String, Value>) -> Vec<&mut Value> {
+    let mut children = Vec::new();
+    for (key, value) in object.iter_mut() {
+        match key.as_str() {
+            "properties" | "$defs" | "definitions" | "patternProperties" => {
+                if let Value::Object(map) = value {
+                    children.extend(map.values_mut());
+                }
+            }
+            "items" | "additionalProperties" | "not" => children.push(value),
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                if let Value::Array(list) = value {
+                    children.extend(list.iter_mut());
+                }
+            }
+            _ => {}
+        }
+    }
+    children
+}
+
+fn bound_arrays(schema: &mut Value) {
+    let Value::Object(object) = schema else { return };
+    if object.get("type").is_some_and(|t| t == "array") && !object.contains_key("maxItems") {
+        let min = object.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+        object.insert("maxItems".into(), DEFAULT_MAX_ITEMS.max(min).into());
+    }
+    for child in children_mut(object) {
+        bound_arrays(child);
+    }
+}
+
+/// Free strings, each weighted by how many times it can occur (the `maxItems` of enclosing arrays).
+fn count_free_strings(schema: &Value, weight: u64) -> u64 {
+    let Value::Object(object) = schema else { return 0 };
+    let own = if is_free_string(object) { weight } else { 0 };
+    let items = object.get("maxItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let mut total = own;
+    for (key, value) in object {
+        let inner = if key == "items" {
+            weight.saturating_mul(items)
+        } else {
+            weight
+        };
+        match (key.as_str(), value) {
+            ("properties" | "$defs" | "definitions" | "patternProperties", Value::Object(map)) => {
+                total += map.values().map(|child| count_free_strings(child, inner)).sum::<u64>();
+            }
+            ("items" | "additionalProperties" | "not", child) => total += count_free_strings(child, inner),
+            ("anyOf" | "oneOf" | "allOf" | "prefixItems", Value::Array(list)) => {
+                total += list.iter().map(|child| count_free_strings(child, inner)).sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+fn bound_strings(schema: &mut Value, max_chars: u64) {
+    let Value::Object(object) = schema else { return };
+    if is_free_string(object) {
+        let min = object.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+        object.insert("maxLength".into(), max_chars.max(min).into());
+    }
+    for child in children_mut(object) {
+        bound_strings(child, max_chars);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn free_strings_share_the_budget_and_bounded_ones_are_left_alone() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "summary": {"type": "string", "minLength": 3},
+                "label": {"type": "string", "enum": ["a", "b"]},
+                "short": {"type": "string", "maxLength": 10},
+            },
+        });
+        let bounded = bounded_for_budget(&schema, 248);
+        // (248 - 48) tokens × 2 characters, shared by two free strings.
+        assert_eq!(bounded["properties"]["title"]["maxLength"], 200);
+        assert_eq!(bounded["properties"]["summary"]["maxLength"], 200);
+        assert_eq!(bounded["properties"]["summary"]["minLength"], 3);
+        assert!(bounded["properties"]["label"].get("maxLength").is_none());
+        assert_eq!(bounded["properties"]["short"]["maxLength"], 10);
+    }
+
+    #[test]
+    fn arrays_get_an_item_bound_that_weighs_their_strings() {
+        let schema = json!({"type": "array", "items": {"type": "string"}});
+        let bounded = bounded_for_budget(&schema, 448);
+        assert_eq!(bounded["maxItems"], DEFAULT_MAX_ITEMS);
+        assert_eq!(bounded["items"]["maxLength"], 100);
+        let at_least = bounded_for_budget(&json!({"type": "array", "minItems": 12}), 100);
+        assert_eq!(at_least["maxItems"], 12);
+    }
+
+    #[test]
+    fn a_tiny_budget_still_leaves_a_usable_string() {
+        let bounded = bounded_for_budget(&json!({"type": "string"}), 10);
+        assert_eq!(bounded["maxLength"], MIN_STRING_CHARS);
+    }
+
+    #[test]
+    fn a_bounded_schema_is_unchanged() {
+        let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
+        assert_eq!(bounded_for_budget(&schema, 100), schema);
+    }
+}
