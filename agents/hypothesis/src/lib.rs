@@ -9,7 +9,7 @@ mod schema;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use hypatia_agentkit::{Thinker, escape_data, evidence_items};
+use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
 use hypatia_bus::payload::{EvidencePassage, Hypothesis};
 use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
 use hypatia_core::PassageId;
@@ -61,12 +61,25 @@ impl HypothesisAgent {
             return Err(AgentFailure::task("no evidence to compose a hypothesis from"));
         }
         let allowed: Vec<String> = evidence.iter().map(|p| p.passage_id.to_string()).collect();
+        // A hypothesis is the model's own claim: not a passage id, a number, or an abstract copied out.
+        let prose = ProseCheck::new()
+            .own_words("statement", 6)
+            .own_words("prediction", 5)
+            .field("rationale", 6)
+            .field("experiment", 5)
+            .sources(
+                allowed
+                    .iter()
+                    .map(String::as_str)
+                    .zip(evidence.iter().map(|p| p.text.as_str())),
+            );
         let answer = self
             .thinker
             .ask(
                 ("hypothesis_system", user_prompt),
                 &context,
                 hypothesis_schema(&allowed),
+                &prose,
                 seed,
                 MAX_ANSWER_TOKENS,
                 cancel,

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use hypatia_agentkit::{Thinker, escape_data};
+use hypatia_agentkit::{ProseCheck, Thinker, escape_data};
 use hypatia_bus::payload::{Plan, SubQuestion};
 use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
 use serde::Deserialize;
@@ -40,6 +40,8 @@ impl PlannerAgent {
                 ("plan_system", "plan_user"),
                 &context,
                 plan_schema(),
+                // Junk queries are dropped in `plan_from`; a sub-question must be a question.
+                &ProseCheck::new().field("sub_questions/*/question", 3),
                 seed,
                 PLAN_TOKENS,
                 cancel,
@@ -68,7 +70,8 @@ fn plan_from(question: &str, model: ModelPlan) -> Plan {
                 .queries
                 .iter()
                 .map(|q| clean(q))
-                .filter(|q| !q.is_empty())
+                // A query with no word in it (", ") searches for nothing.
+                .filter(|q| q.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
                 .take(MAX_QUERIES_PER_SUB_QUESTION)
                 .collect(),
         })

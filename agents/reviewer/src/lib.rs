@@ -9,7 +9,7 @@ mod words;
 
 use std::sync::Arc;
 
-use hypatia_agentkit::{Thinker, escape_data, evidence_items};
+use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
 use hypatia_bus::payload::{
     CitationCheck, ClosePaper, EvidencePassage, Hypothesis, NoveltyFinding, Review, Scores, Side,
 };
@@ -158,6 +158,7 @@ impl Reviewer {
                 ("review_system", "review_user"),
                 &context,
                 review_schema(),
+                &ProseCheck::new().field("critique", 6),
                 seed,
                 REVIEW_TOKENS,
                 cancel,
@@ -211,6 +212,7 @@ impl Reviewer {
                 ("judge_system", "judge_user"),
                 &context,
                 judge_schema(),
+                &ProseCheck::new().field("reason", 4),
                 seed,
                 JUDGE_TOKENS,
                 cancel,

@@ -4,9 +4,11 @@
 //! gives every task its own reproducible seed.
 
 mod data;
+mod prose;
 mod seed;
 mod thinker;
 
 pub use data::{EvidenceItem, PROMPT_PASSAGE_CHARS, escape_data, evidence_items};
+pub use prose::ProseCheck;
 pub use seed::task_seed;
 pub use thinker::{Answer, Thinker, ThinkerSettings};

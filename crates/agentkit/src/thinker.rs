@@ -10,6 +10,8 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::ProseCheck;
+
 /// How the agents call the model.
 #[derive(Debug, Clone)]
 pub struct ThinkerSettings {
@@ -59,13 +61,15 @@ impl Thinker {
             .map_err(|error| AgentFailure::fatal(format!("prompt `{prompt}`: {error}")))
     }
 
-    /// One model call whose answer must satisfy `schema`: the prompts named
+    /// One model call whose answer must satisfy `schema` and `prose`: the prompts named
     /// (system, user), both rendered with `context`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn ask(
         &self,
         (system, user): (&str, &str),
         context: &impl Serialize,
         schema: Value,
+        prose: &ProseCheck,
         seed: u64,
         max_tokens: u32,
         cancel: &CancellationToken,
@@ -92,7 +96,8 @@ impl Thinker {
             stream: None,
         };
         let stop = control.cancel.clone();
-        let call = self.llm.complete_json(request, control);
+        let check = |answer: &Value| prose.check(answer);
+        let call = self.llm.complete_json_checked(request, control, &check);
         let answer = match tokio::time::timeout(self.settings.call_timeout, call).await {
             Ok(answer) => answer.map_err(failure_of)?,
             Err(_) => {
