@@ -145,6 +145,18 @@ pub enum ModelsCommand {
         #[arg(long, value_name = "HEX")]
         sha256: Option<String>,
     },
+    /// Load a GGUF file and generate a few tokens, in this process: checks that this build of the
+    /// engine runs the file on this CPU. Hypatia runs it in a child process before a file's first use.
+    Probe {
+        path: PathBuf,
+        #[arg(long)]
+        threads: Option<u32>,
+    },
+    /// The engine's build: the CPU features llama.cpp was compiled with (AMX is always left out).
+    Engine {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,11 +327,11 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub corpus: Vec<PathBuf>,
     /// Fill the project from this API (arxiv, s2, openalex or crossref) with the question before the
-    /// review starts.
+    /// review starts. A project with no papers, given no --corpus, is filled from arXiv.
     #[arg(long, value_parser = parse_source, value_name = "SOURCE")]
     pub fetch: Option<hypatia_sources::SourceKind>,
-    /// Papers to fetch with --fetch.
-    #[arg(long, default_value_t = 25, value_parser = parse_fetch_max, requires = "fetch")]
+    /// Papers to fetch (with --fetch, or when an empty project is filled from arXiv).
+    #[arg(long, default_value_t = 25, value_parser = parse_fetch_max)]
     pub max: usize,
     /// Download the default small instruct model first if it is not in the models folder.
     #[arg(long)]

@@ -13,6 +13,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, log_file(&cli).as_deref());
+    // A model file's first load runs in a child `hypatia models probe`, so a crash in llama.cpp is an
+    // error naming the file instead of this process dying.
+    if let Ok(program) = std::env::current_exe() {
+        hypatia_models::probe::install(hypatia_models::probe::ProbeCommand {
+            program,
+            args: vec!["models".into(), "probe".into()],
+        });
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

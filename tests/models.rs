@@ -181,6 +181,7 @@ fn models_info_and_list_describe_gguf_files() {
     assert_eq!(info["architecture"], "llama");
     assert_eq!(info["quantization"], "F32");
     assert_eq!(info["has_chat_template"], true);
+    assert_eq!(info["chat_format"]["source"], "embedded");
     assert!(
         info["parameter_count"].as_u64().is_some_and(|n| n > 3_000_000),
         "{info}"
@@ -329,4 +330,68 @@ fn an_openai_model_without_a_server_address_never_defaults_to_a_cloud() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("base_url") && !stderr.contains(SECRET), "{stderr}");
+}
+
+/// A model file that kills llama.cpp must end as an error that names the file, not as a dead process:
+/// its first load runs in a trial child (`hypatia models probe`). The fault is injected into that
+/// child (it aborts after loading); the parent reports it and writes nothing it would later trust.
+#[test]
+fn a_model_that_crashes_the_engine_is_an_error_naming_the_file_not_a_dead_process() {
+    let _lock = model_lock();
+    let models = tempfile::tempdir().expect("models dir");
+    let model = models.path().join("crashes.gguf");
+    std::fs::copy(hypatia_testkit::tiny_model(), &model).expect("copy");
+    let ask = |fault: Option<&str>| {
+        let mut command = hypatia();
+        command
+            .args(["ask", "Say hello.", "--max-tokens", "4", "--model"])
+            .arg(&model)
+            .env("HYPATIA_MODELS_DIR", models.path());
+        if let Some(fault) = fault {
+            command.env("HYPATIA_PROBE_FAULT", fault);
+        }
+        command.output().expect("run")
+    };
+    let crashed = ask(Some("abort"));
+    let stderr = String::from_utf8_lossy(&crashed.stderr);
+    assert_eq!(
+        crashed.status.code(),
+        Some(1),
+        "the parent exits with an error of its own: {stderr}"
+    );
+    assert!(stderr.contains("llama.cpp crashed (signal 6, SIGABRT"), "{stderr}");
+    assert!(
+        stderr.contains(&model.display().to_string()),
+        "the file is named: {stderr}"
+    );
+    assert!(
+        !models.path().join(".probed").exists(),
+        "a crashed trial is not remembered"
+    );
+
+    // Once the file runs, the trial passes and is remembered; the next load skips it.
+    let ok = ask(None);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let markers = std::fs::read_dir(models.path().join(".probed"))
+        .expect("marker")
+        .count();
+    assert_eq!(markers, 1);
+    let again = ask(Some("abort"));
+    assert!(
+        again.status.success(),
+        "a passed trial is not run again: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[test]
+fn the_engine_reports_its_build_without_amx() {
+    let engine = stdout_json(&hypatia().args(["models", "engine", "--json"]).output().expect("run"));
+    assert_eq!(engine["amx"], false, "{engine}");
+    assert!(
+        engine["system_info"]
+            .as_str()
+            .is_some_and(|info| info.contains("CPU :")),
+        "{engine}"
+    );
 }

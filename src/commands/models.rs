@@ -44,6 +44,8 @@ pub async fn run(project: Option<&Path>, command: ModelsCommand) -> anyhow::Resu
             }
             Ok(ExitCode::SUCCESS)
         }
+        ModelsCommand::Probe { path, threads } => probe(&path, threads).await,
+        ModelsCommand::Engine { json } => engine_build(json),
         ModelsCommand::Pull { source, sha256 } => {
             let config = super::model_config(project, &ModelFlags::default())?;
             match pull_with_progress(&source, &config.models_dir, sha256.as_deref()).await? {
@@ -72,6 +74,32 @@ pub async fn run(project: Option<&Path>, command: ModelsCommand) -> anyhow::Resu
     }
 }
 
+/// `hypatia models probe`: what the trial process runs. A crash here is what the parent reports.
+async fn probe(path: &Path, threads: Option<u32>) -> anyhow::Result<ExitCode> {
+    let generated = hypatia_models::probe::trial(path, threads).await?;
+    println!("{} runs: {generated} tokens generated", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn engine_build(json: bool) -> anyhow::Result<ExitCode> {
+    let info = hypatia_models::engine_system_info()?;
+    let amx = hypatia_models::engine_uses_amx()?;
+    if json {
+        println!("{}", serde_json::json!({ "system_info": info.trim(), "amx": amx }));
+    } else {
+        println!("llama.cpp: {}", info.trim());
+        println!(
+            "AMX: {}",
+            if amx {
+                "compiled in (unsafe with K-quants)"
+            } else {
+                "left out"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn one_line(info: &GgufInfo) -> String {
     format!(
         "{} {} params, {}, context {}, {}",
@@ -79,10 +107,9 @@ fn one_line(info: &GgufInfo) -> String {
         human_count(info.parameter_count),
         info.quantization.as_deref().unwrap_or("unknown quantization"),
         info.context_length.map_or("unknown".to_string(), |n| n.to_string()),
-        if info.has_chat_template {
-            "chat template"
-        } else {
-            "no chat template (ChatML will be used)"
+        match info.chat_format.builtin_template() {
+            None => "chat template".to_string(),
+            Some(template) => format!("no chat template ({template} format will be used)"),
         },
     )
 }
@@ -101,14 +128,8 @@ fn print_info(info: &GgufInfo) {
         "context length: {}",
         info.context_length.map_or("-".to_string(), |n| n.to_string())
     );
-    println!(
-        "chat template:  {}",
-        if info.has_chat_template {
-            "yes"
-        } else {
-            "no (ChatML will be used)"
-        }
-    );
+    println!("chat template:  {}", if info.has_chat_template { "yes" } else { "no" });
+    println!("chat format:    {}", info.chat_format.describe());
     println!("tensors:        {}", info.tensor_count);
     println!("file size:      {} bytes, GGUF v{}", info.file_size, info.version);
 }

@@ -32,6 +32,8 @@ pub enum FactoryError {
     Prompts(#[from] hypatia_prompts::PromptError),
     #[error(transparent)]
     Model(#[from] LlmError),
+    #[error(transparent)]
+    Probe(#[from] crate::probe::ProbeError),
 }
 
 /// A ready model and what it is.
@@ -62,9 +64,14 @@ pub async fn build_llm(config: &ModelConfig) -> Result<BuiltModel, FactoryError>
             if let Some(reuse) = settings.model.prefix_cache {
                 llama.prefix_cache = reuse;
             }
-            let engine = tokio::task::spawn_blocking(move || LlamaEngine::load(llama))
-                .await
-                .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;
+            let models_dir = config.models_dir.clone();
+            let engine = tokio::task::spawn_blocking(move || {
+                // A file that kills llama.cpp kills a trial process, not this one.
+                crate::probe::ensure_runs(&llama.model_path, &models_dir, llama.threads)?;
+                LlamaEngine::load(llama).map_err(FactoryError::Model)
+            })
+            .await
+            .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;
             let summary = engine.summary().clone();
             (Arc::new(engine), Some(summary))
         }
