@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::support::{hypatia, model_lock, shared};
 
-const QUESTION: &str = "How can large language models generate scientific hypotheses?";
+pub(crate) const QUESTION: &str = "How can large language models generate scientific hypotheses?";
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -26,7 +26,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Every journaled message of a run, read back through the bus's own decoder.
-fn journal(project: &Path, run_id: &str) -> Vec<Envelope> {
+pub(crate) fn journal(project: &Path, run_id: &str) -> Vec<Envelope> {
     runtime().block_on(async {
         let store = Store::open(&project.join(".hypatia/hypatia.db"))
             .await
@@ -97,7 +97,7 @@ fn deterministic(command: &mut assert_cmd::Command) -> &mut assert_cmd::Command 
 }
 
 /// Checks that hold for any finished run: the report against its journal.
-fn check_run(project: &Path, report: &Value) {
+pub(crate) fn check_run(project: &Path, report: &Value) {
     let run_id = report["run_id"].as_str().expect("run_id");
     let envelopes = journal(project, run_id);
 
@@ -273,13 +273,17 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
         .output()
         .expect("list");
     let list: Value = serde_json::from_slice(&list.stdout).expect("JSON");
-    assert_eq!(list[0]["id"], report["run_id"]);
+    assert_eq!(list[0]["run_id"], report["run_id"]);
+    assert!(
+        list[0].get("id").is_none(),
+        "one name for a run's id in every command: {list}"
+    );
     assert_eq!(list[0]["status"], "completed");
 }
 
 /// `hypatia export --out-dir` of a real run: every format written, each read back by a real parser,
 /// the HTML rendered in Chromium; then the integrity gate refuses the run once its journal is doctored.
-fn export_every_format(project: &Path, report: &Value) {
+pub(crate) fn export_every_format(project: &Path, report: &Value) {
     let run_id = report["run_id"].as_str().expect("run_id");
     let out = project.join("reports");
     let output = hypatia()
@@ -478,7 +482,7 @@ fn review_killed_after(project: &Path, model: &Path, kill_after: i64) -> String 
     child.wait().expect("reap");
     let runs = runs_list(project);
     assert_eq!(runs[0]["status"], "interrupted", "{runs}");
-    runs[0]["id"].as_str().expect("id").to_owned()
+    runs[0]["run_id"].as_str().expect("run_id").to_owned()
 }
 
 /// `hypatia runs list --json`, or null when it printed none (a store busy mid-write; callers poll

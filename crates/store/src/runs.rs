@@ -28,6 +28,8 @@ pub struct JournalEntry {
 /// A run as listed: its question and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunRow {
+    /// Named `run_id` in JSON, as `review --json` and `runs show --json` name it.
+    #[serde(rename = "run_id")]
     pub id: String,
     pub question: String,
     pub status: String,
