@@ -431,8 +431,8 @@ fn a_review_with_nothing_but_a_question_fetches_its_literature_first() {
         .args([
             "review",
             "How do electron and proton scattering measurements constrain form factors?",
-            "--fetch",
-            "arxiv",
+            // No --corpus and no --fetch: the README's first command. The empty project is filled
+            // from arXiv.
             "--max",
             "10",
             "--hypotheses",
@@ -450,6 +450,10 @@ fn a_review_with_nothing_but_a_question_fetches_its_literature_first() {
         .expect("review");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the project has no papers: fetching up to 10 from arXiv for the question"),
+        "{stderr}"
+    );
     assert!(stderr.contains("fetched 10 papers from arXiv: 10 added"), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(report["status"], "completed", "{report}");

@@ -43,7 +43,20 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     if !args.corpus.is_empty() {
         ingest_corpus(&project, &args.corpus).await?;
     }
-    if let Some(kind) = args.fetch {
+    // A newcomer with nothing but a question and an empty project: fill it from arXiv (open, no key).
+    let fetch = match args.fetch {
+        Some(kind) => Some(kind),
+        None if args.corpus.is_empty() && project.status().await?.papers == 0 => {
+            eprintln!(
+                "the project has no papers: fetching up to {} from arXiv for the question \
+                 (--corpus FILE or --fetch SOURCE to choose)",
+                args.max
+            );
+            Some(hypatia_sources::SourceKind::Arxiv)
+        }
+        None => None,
+    };
+    if let Some(kind) = fetch {
         // Before any model work: a user with nothing but a question gets a grounded review.
         let sources = super::fetch::sources_for(&project, false)?;
         let query = hypatia_sources::SearchQuery {
