@@ -7,6 +7,7 @@ mod cli;
 mod consistency;
 mod formats;
 mod models;
+mod real_model;
 mod review;
 mod review_faults;
 mod shared_data;
