@@ -3,7 +3,9 @@
 //! Three measurements, each printed and written as JSON:
 //! 1. single request: prompt-processing and decode tokens/s (prefix cache off, so every prompt is cold);
 //! 2. aggregate decode throughput with 1, 2, 4 and 8 concurrent requests;
-//! 3. time to first token for a ~1,000-token prompt whose prefix is cached, against cold.
+//! 3. time to first token for a ~1,000-token prompt whose prefix is cached, against cold;
+//! 4. with `--structured N`: schema-constrained against unconstrained decode tokens/s over N seeds,
+//!    the share of constrained answers valid at the first try, and the re-asks `Llm` needed.
 //!    The peer runs separately (`peer/llama_cpp_python_peer.py`) on the prompt file this writes.
 
 use std::path::PathBuf;
@@ -51,6 +53,12 @@ struct Args {
     /// Only write the generated model (for quantizing it) and stop.
     #[arg(long)]
     write_model_only: bool,
+    /// Seeds for the structured-output measurement (0: skip it).
+    #[arg(long, default_value_t = 0)]
+    structured: u32,
+    /// Skip the concurrency and prefix-reuse measurements.
+    #[arg(long)]
+    single_only: bool,
 }
 
 const SYSTEM: &str = "You review scientific claims against the evidence given.";
@@ -68,15 +76,15 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let user = evidence_words(args.prompt_words);
-    if let Some(path) = &args.prompt_out {
-        let chatml = format!(
-            "<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-        );
-        std::fs::write(path, chatml).with_context(|| format!("writing {}", path.display()))?;
-    }
-
     // 1. One request at a time, cold prompt.
-    let engine = load(&model, &args, false)?;
+    let engine = Arc::new(load(&model, &args, false)?);
+    if let Some(path) = &args.prompt_out {
+        // The peer gets the very text this engine renders, in the model's own chat format.
+        let prompt = engine
+            .render_prompt(vec![ChatMessage::system(SYSTEM), ChatMessage::user(user.clone())])
+            .await?;
+        std::fs::write(path, prompt.text).with_context(|| format!("writing {}", path.display()))?;
+    }
     let mut prompt_rates = Vec::new();
     let mut decode_rates = Vec::new();
     let mut prompt_tokens = 0;
@@ -84,7 +92,8 @@ async fn main() -> anyhow::Result<()> {
     for repeat in 0..args.repeats {
         let answer = call(&engine, &user, "Judge the claim.", args.gen_tokens, repeat as u32).await?;
         prompt_tokens = answer.usage.prompt_tokens;
-        prompt_rates.push(f64::from(answer.usage.prompt_tokens) / answer.usage.time_to_first_token.as_secs_f64());
+        let first_token = answer.usage.time_to_first_token.unwrap_or(answer.usage.total_time);
+        prompt_rates.push(f64::from(answer.usage.prompt_tokens) / first_token.as_secs_f64());
         decode_rates.push(answer.usage.tokens_per_second());
         generated.push(answer.usage.completion_tokens);
     }
@@ -95,7 +104,24 @@ async fn main() -> anyhow::Result<()> {
         "decode_tokens_per_second": median(&mut decode_rates),
     });
     println!("single request: {single}");
+    let structured = if args.structured > 0 {
+        Some(structured_decode(&engine, args.structured).await?)
+    } else {
+        None
+    };
     drop(engine);
+    if args.single_only {
+        let report = json!({
+            "model": model.display().to_string(),
+            "threads": args.threads,
+            "single": single,
+            "structured": structured,
+        });
+        if let Some(path) = &args.json {
+            std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        }
+        return Ok(());
+    }
 
     // 2. Aggregate throughput with concurrent requests (distinct questions, short shared system prompt).
     let mut concurrency = Vec::new();
@@ -142,8 +168,9 @@ async fn main() -> anyhow::Result<()> {
         let engine = load(&model, &args, true)?;
         let first = call(&engine, &format!("{prefix}\nQuestion A{repeat}?"), SYSTEM, 1, 1).await?;
         let second = call(&engine, &format!("{prefix}\nQuestion B{repeat}?"), SYSTEM, 1, 1).await?;
-        cold.push(first.usage.time_to_first_token.as_secs_f64() * 1000.0);
-        warm.push(second.usage.time_to_first_token.as_secs_f64() * 1000.0);
+        let first_token = |usage: &hypatia_llm::Usage| usage.time_to_first_token.unwrap_or(usage.total_time);
+        cold.push(first_token(&first.usage).as_secs_f64() * 1000.0);
+        warm.push(first_token(&second.usage).as_secs_f64() * 1000.0);
         cached_tokens = second.usage.cached_prompt_tokens;
         long_prompt_tokens = second.usage.prompt_tokens;
     }
@@ -163,11 +190,89 @@ async fn main() -> anyhow::Result<()> {
         "single": single,
         "concurrency": concurrency,
         "prefix_reuse": prefix_reuse,
+        "structured": structured,
     });
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
     }
     Ok(())
+}
+
+/// The answer shape agents ask for: four prose fields and a choice, strings bounded as agents bound them.
+fn structured_schema() -> serde_json::Value {
+    let text = json!({ "type": "string", "minLength": 10, "maxLength": 300 });
+    json!({
+        "type": "object",
+        "properties": {
+            "statement": text, "rationale": text, "prediction": text,
+            "verdict": { "type": "string", "enum": ["supports", "refutes", "unclear"] },
+            "confidence": { "type": "integer", "minimum": 1, "maximum": 5 },
+        },
+        "required": ["statement", "rationale", "prediction", "verdict", "confidence"],
+        "additionalProperties": false,
+    })
+}
+
+/// Constrained against unconstrained decode on the same prompt and seeds, one request at a time.
+async fn structured_decode(engine: &Arc<LlamaEngine>, seeds: u32) -> anyhow::Result<serde_json::Value> {
+    use hypatia_llm::{CompiledSchema, Llm};
+    let schema = structured_schema();
+    let compiled = CompiledSchema::new(&schema)?;
+    let llm = Llm::new(
+        Arc::clone(engine) as Arc<dyn ChatBackend>,
+        Arc::new(hypatia_prompts::Prompts::embedded()),
+    );
+    let instruction =
+        hypatia_prompts::Prompts::embedded().render("json_answer", &json!({ "schema": schema.to_string() }))?;
+    let system = format!("{SYSTEM}\n\n{instruction}");
+    let user = "Claim: a daily walk lowers blood pressure in adults. State a hypothesis about it.";
+    let request = |seed: u32, constrained: bool| {
+        let sampling = Sampling {
+            temperature: 0.8,
+            top_p: 0.95,
+            seed: Some(seed),
+            max_tokens: 400,
+            stop: vec![],
+        };
+        let request = ChatRequest::new(vec![ChatMessage::system(system.clone()), ChatMessage::user(user)])
+            .with_sampling(sampling);
+        // Held to the schema as `Llm` sends it: bounded to the budget.
+        if constrained {
+            request.with_schema(hypatia_llm::bounded_for_budget(&schema, 400))
+        } else {
+            request
+        }
+    };
+    let (mut free_rates, mut constrained_rates) = (Vec::new(), Vec::new());
+    let (mut valid_first, mut reasks, mut failed) = (0u32, 0u32, 0u32);
+    for seed in 0..seeds {
+        let free = engine.chat(request(seed, false), CallControl::default()).await?;
+        free_rates.push(free.usage.tokens_per_second());
+        let constrained = engine.chat(request(seed, true), CallControl::default()).await?;
+        constrained_rates.push(constrained.usage.tokens_per_second());
+        valid_first += u32::from(compiled.parse_answer(&constrained.text).is_ok());
+        // The whole path agents take (bounded schema, validation, re-asks with the reason).
+        let plain = ChatRequest::new(vec![ChatMessage::system(SYSTEM), ChatMessage::user(user)])
+            .with_sampling(request(seed, true).sampling)
+            .with_schema(schema.clone());
+        match llm.complete_json(plain, CallControl::default()).await {
+            Ok(answer) => reasks += answer.attempts - 1,
+            Err(_) => failed += 1,
+        }
+    }
+    let free = median(&mut free_rates);
+    let constrained = median(&mut constrained_rates);
+    let report = json!({
+        "seeds": seeds,
+        "unconstrained_decode_tokens_per_second": free,
+        "constrained_decode_tokens_per_second": constrained,
+        "ratio": constrained / free,
+        "valid_at_first_try": valid_first,
+        "reasks": reasks,
+        "failed_after_reasks": failed,
+    });
+    println!("structured output: {report}");
+    Ok(report)
 }
 
 fn generated_model(size: &str) -> anyhow::Result<PathBuf> {

@@ -17,18 +17,69 @@ const DEFAULT_MAX_ITEMS: u64 = 8;
 /// Never bound a string below this: a budget too small for it fails the same either way.
 const MIN_STRING_CHARS: u64 = 16;
 
-/// `schema` with every unbounded string and array bounded so the answer fits `max_tokens`.
+/// `schema` with every unbounded string and array bounded so the answer fits `max_tokens`, and the
+/// bounds it has scaled down when together they would not fit.
 pub fn bounded_for_budget(schema: &Value, max_tokens: u32) -> Value {
     let mut bounded = schema.clone();
     bound_arrays(&mut bounded);
-    let free_strings = count_free_strings(&bounded, 1);
-    if free_strings == 0 {
-        return bounded;
-    }
     let budget_chars = u64::from(max_tokens).saturating_sub(STRUCTURE_TOKENS) * CHARS_PER_TOKEN;
-    let per_string = (budget_chars / free_strings).max(MIN_STRING_CHARS);
-    bound_strings(&mut bounded, per_string);
+    let free_strings = count_free_strings(&bounded, 1);
+    // What the bounded strings leave is shared by the free ones.
+    let left = budget_chars.saturating_sub(longest_text(&bounded, 1));
+    if let Some(per_string) = left.checked_div(free_strings) {
+        bound_strings(&mut bounded, per_string.max(MIN_STRING_CHARS));
+    }
+    let longest = longest_text(&bounded, 1);
+    if longest > budget_chars {
+        scale_bounds(&mut bounded, budget_chars as f64 / longest as f64);
+    }
     bounded
+}
+
+/// The most characters the schema's strings can hold together (each `maxLength` times the
+/// `maxItems` of the arrays around it).
+fn longest_text(schema: &Value, weight: u64) -> u64 {
+    let Value::Object(object) = schema else { return 0 };
+    let own = object
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .map_or(0, |max| max.saturating_mul(weight));
+    let items = object.get("maxItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let mut total = own;
+    for (key, value) in object {
+        let inner = if key == "items" {
+            weight.saturating_mul(items)
+        } else {
+            weight
+        };
+        match (key.as_str(), value) {
+            ("properties" | "$defs" | "definitions" | "patternProperties", Value::Object(map)) => {
+                total += map.values().map(|child| longest_text(child, inner)).sum::<u64>();
+            }
+            ("items" | "additionalProperties" | "not", child) => total += longest_text(child, inner),
+            // Only one alternative is written.
+            ("anyOf" | "oneOf", Value::Array(list)) => {
+                total += list.iter().map(|child| longest_text(child, inner)).max().unwrap_or(0);
+            }
+            ("allOf" | "prefixItems", Value::Array(list)) => {
+                total += list.iter().map(|child| longest_text(child, inner)).sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    total
+}
+
+fn scale_bounds(schema: &mut Value, factor: f64) {
+    let Value::Object(object) = schema else { return };
+    if let Some(max) = object.get("maxLength").and_then(Value::as_u64) {
+        let min = object.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+        let scaled = ((max as f64 * factor).floor() as u64).max(MIN_STRING_CHARS).max(min);
+        object.insert("maxLength".into(), scaled.min(max).into());
+    }
+    for child in children_mut(object) {
+        scale_bounds(child, factor);
+    }
 }
 
 fn is_free_string(object: &Map<String, Value>) -> bool {
@@ -127,9 +178,9 @@ mod tests {
             },
         });
         let bounded = bounded_for_budget(&schema, 248);
-        // (248 - 48) tokens × 2 characters, shared by two free strings.
-        assert_eq!(bounded["properties"]["title"]["maxLength"], 200);
-        assert_eq!(bounded["properties"]["summary"]["maxLength"], 200);
+        // (248 - 48) tokens × 2 characters, less the 10 bounded ones, shared by two free strings.
+        assert_eq!(bounded["properties"]["title"]["maxLength"], 195);
+        assert_eq!(bounded["properties"]["summary"]["maxLength"], 195);
         assert_eq!(bounded["properties"]["summary"]["minLength"], 3);
         assert!(bounded["properties"]["label"].get("maxLength").is_none());
         assert_eq!(bounded["properties"]["short"]["maxLength"], 10);
@@ -149,6 +200,24 @@ mod tests {
     fn a_tiny_budget_still_leaves_a_usable_string() {
         let bounded = bounded_for_budget(&json!({"type": "string"}), 10);
         assert_eq!(bounded["maxLength"], MIN_STRING_CHARS);
+    }
+
+    #[test]
+    fn bounds_that_cannot_all_fit_the_budget_are_scaled_down() {
+        let text = json!({"type": "string", "minLength": 10, "maxLength": 300});
+        let schema = json!({
+            "type": "object",
+            "properties": {"a": text, "b": text, "c": text, "tags": {"type": "array", "maxItems": 2,
+                "items": {"type": "string", "maxLength": 50}}},
+        });
+        // 3 × 300 + 2 × 50 = 1000 characters against (400 - 48) × 2 = 704.
+        let bounded = bounded_for_budget(&schema, 400);
+        assert_eq!(bounded["properties"]["a"]["maxLength"], 211);
+        assert_eq!(bounded["properties"]["a"]["minLength"], 10);
+        assert_eq!(bounded["properties"]["tags"]["items"]["maxLength"], 35);
+        assert!(longest_text(&bounded, 1) <= 704);
+        // With room to spare nothing changes.
+        assert_eq!(bounded_for_budget(&schema, 2000), schema);
     }
 
     #[test]
