@@ -63,10 +63,10 @@ impl HypothesisAgent {
         let allowed: Vec<String> = evidence.iter().map(|p| p.passage_id.to_string()).collect();
         // A hypothesis is the model's own claim: not a passage id, a number, or an abstract copied out.
         let prose = ProseCheck::new()
-            .own_words("statement", 6)
-            .own_words("prediction", 5)
-            .field("rationale", 6)
-            .field("experiment", 5)
+            .own_words("statement", 3)
+            .own_words("prediction", 3)
+            .field("rationale", 3)
+            .field("experiment", 3)
             .sources(
                 allowed
                     .iter()

@@ -41,7 +41,7 @@ impl PlannerAgent {
                 &context,
                 plan_schema(),
                 // Junk queries are dropped in `plan_from`; a sub-question must be a question.
-                &ProseCheck::new().field("sub_questions/*/question", 3),
+                &ProseCheck::new().field("sub_questions/*/question", 2),
                 seed,
                 PLAN_TOKENS,
                 cancel,
