@@ -96,8 +96,16 @@ fn deterministic(command: &mut assert_cmd::Command) -> &mut assert_cmd::Command 
         .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
 }
 
-/// Checks that hold for any finished run: the report against its journal.
+/// Checks that hold for any finished run of the tiny model: every stage ran, and the report holds
+/// against its journal ([`check_journal`]).
 pub(crate) fn check_run(project: &Path, report: &Value) {
+    check_journal(project, report, true);
+}
+
+/// The report against its journal: nothing lost or duplicated, every citation given and stored, the
+/// ratings replayed, `runs show` equal. With `every_stage`, every kind of task must have run (a real
+/// model's refused tasks may leave a stage out).
+pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
     let run_id = report["run_id"].as_str().expect("run_id");
     let envelopes = journal(project, run_id);
 
@@ -136,7 +144,10 @@ pub(crate) fn check_run(project: &Path, report: &Value) {
         "round_finished",
         "run_finished",
     ] {
-        assert!(kinds.contains(kind), "no `{kind}` message in the journal: {kinds:?}");
+        assert!(
+            kinds.contains(kind) || !every_stage,
+            "no `{kind}` message in the journal: {kinds:?}"
+        );
     }
 
     // Every citation resolves to a stored passage, and the report quotes it exactly.
@@ -284,6 +295,12 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
 /// `hypatia export --out-dir` of a real run: every format written, each read back by a real parser,
 /// the HTML rendered in Chromium; then the integrity gate refuses the run once its journal is doctored.
 pub(crate) fn export_every_format(project: &Path, report: &Value) {
+    export_and_check(project, report, true);
+}
+
+/// [`export_every_format`]; `charts` says whether the run has the reviews and matches that every
+/// chart draws (a real model's refused tasks may leave a chart with nothing to show).
+pub(crate) fn export_and_check(project: &Path, report: &Value, charts: bool) {
     let run_id = report["run_id"].as_str().expect("run_id");
     let out = project.join("reports");
     let output = hypatia()
@@ -367,7 +384,9 @@ pub(crate) fn export_every_format(project: &Path, report: &Value) {
         .expect("evidence")
         .iter()
         .any(|e| e["year"].is_i64());
-    assert_eq!(html.matches("<svg ").count(), if dated { 4 } else { 3 });
+    if charts {
+        assert_eq!(html.matches("<svg ").count(), if dated { 4 } else { 3 });
+    }
     assert_eq!(html.contains("has a publication year"), !dated);
     if let Some(browser) = hypatia_testkit::Browser::for_test("the review's HTML report in Chromium") {
         let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-screenshots/review-249.png");
@@ -377,7 +396,10 @@ pub(crate) fn export_every_format(project: &Path, report: &Value) {
             "the report made requests: {:?}",
             rendered.requests
         );
-        assert!(rendered.dom.contains("<polyline"), "the rating chart rendered");
+        assert!(
+            rendered.dom.contains("<polyline") || !charts,
+            "the rating chart rendered"
+        );
     }
     // Standard output carries the same text as the file.
     let stdout = hypatia()
@@ -942,7 +964,7 @@ fn a_headless_review_is_steered_from_another_process_while_it_runs() {
     let started = Instant::now();
     let run = loop {
         let runs = runs_list(project);
-        if let Some(run) = runs[0]["id"].as_str()
+        if let Some(run) = runs[0]["run_id"].as_str()
             && journal(project, run)
                 .iter()
                 .any(|e| matches!(&e.payload, Payload::HypothesisReady { hypothesis, .. } if hypothesis.id == "h1"))

@@ -1,7 +1,8 @@
 //! The in-process engine through the real llama.cpp, on the tiny generated model.
 
+mod support;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use hypatia_llama::{LlamaEngine, LlamaSettings};
 use hypatia_llm::{CallControl, ChatBackend, ChatMessage, ChatRequest, ErrorKind, FinishReason, Llm, Sampling};
@@ -262,30 +263,13 @@ async fn cancelling_stops_generation_and_the_engine_serves_on() {
     let _lock = model_lock().await;
     let engine = engine_with(settings());
     let llm = llm(&engine);
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let control = CallControl::streaming(sender);
-    let cancel = control.cancel.clone();
     let long = Sampling {
         temperature: 1.0,
         seed: Some(7),
         max_tokens: 3000,
         ..Sampling::default()
     };
-    let call = tokio::spawn({
-        let llm = llm.clone();
-        async move {
-            llm.complete(ask("Write at length.", "Tell a story.", long), control)
-                .await
-        }
-    });
-    let first = tokio::time::timeout(Duration::from_secs(60), receiver.recv()).await;
-    assert!(matches!(first, Ok(Some(_))), "generation started");
-    cancel.cancel();
-    let outcome = tokio::time::timeout(Duration::from_secs(30), call)
-        .await
-        .expect("cancel is prompt")
-        .expect("task");
-    assert_eq!(outcome.expect_err("cancelled").kind(), ErrorKind::Cancelled);
+    support::cancel_after_the_first_piece(&llm, ask("Write at length.", "Tell a story.", long)).await;
 
     let after = llm
         .complete(ask("Be brief.", "Still there?", greedy(4)), CallControl::default())

@@ -3,11 +3,12 @@
 //! the mechanics; this proves that a user's model works. Skips, saying why, when the file is absent;
 //! CI fetches it (`.ci/fetch-gemma`) and requires it.
 
+mod support;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use hypatia_llama::{LlamaEngine, LlamaSettings};
-use hypatia_llm::{CallControl, ChatBackend, ChatMessage, ChatRequest, ErrorKind, FinishReason, Llm, Sampling};
+use hypatia_llm::{CallControl, ChatBackend, ChatMessage, ChatRequest, FinishReason, Llm, Sampling};
 use hypatia_prompts::Prompts;
 use hypatia_testkit::{model_lock, real_model, test_threads};
 use serde_json::json;
@@ -250,31 +251,12 @@ async fn cancelling_a_long_answer_stops_it_and_the_engine_serves_on() {
     let _lock = model_lock().await;
     let Some(engine) = engine(true) else { return };
     let llm = llm(&engine);
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let control = CallControl::streaming(sender);
-    let cancel = control.cancel.clone();
-    let call = tokio::spawn({
-        let llm = llm.clone();
-        async move {
-            llm.complete(
-                ask(
-                    "Write at length.",
-                    "Tell the history of statistics.",
-                    sampling(1.0, 3, 2000),
-                ),
-                control,
-            )
-            .await
-        }
-    });
-    let first = tokio::time::timeout(Duration::from_secs(60), receiver.recv()).await;
-    assert!(matches!(first, Ok(Some(_))), "generation started");
-    cancel.cancel();
-    let outcome = tokio::time::timeout(Duration::from_secs(30), call)
-        .await
-        .expect("cancel is prompt")
-        .expect("task");
-    assert_eq!(outcome.expect_err("cancelled").kind(), ErrorKind::Cancelled);
+    let long = ask(
+        "Write at length.",
+        "Tell the history of statistics.",
+        sampling(1.0, 3, 2000),
+    );
+    support::cancel_after_the_first_piece(&llm, long).await;
     let after = llm
         .complete(
             ask("Be brief.", "Still there?", sampling(0.0, 0, 8)),
