@@ -36,38 +36,11 @@ pub fn bounded_for_budget(schema: &Value, max_tokens: u32) -> Value {
     bounded
 }
 
-/// The most characters the schema's strings can hold together (each `maxLength` times the
-/// `maxItems` of the arrays around it).
+/// The most characters the schema's strings can hold together.
 fn longest_text(schema: &Value, weight: u64) -> u64 {
-    let Value::Object(object) = schema else { return 0 };
-    let own = object
-        .get("maxLength")
-        .and_then(Value::as_u64)
-        .map_or(0, |max| max.saturating_mul(weight));
-    let items = object.get("maxItems").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let mut total = own;
-    for (key, value) in object {
-        let inner = if key == "items" {
-            weight.saturating_mul(items)
-        } else {
-            weight
-        };
-        match (key.as_str(), value) {
-            ("properties" | "$defs" | "definitions" | "patternProperties", Value::Object(map)) => {
-                total += map.values().map(|child| longest_text(child, inner)).sum::<u64>();
-            }
-            ("items" | "additionalProperties" | "not", child) => total += longest_text(child, inner),
-            // Only one alternative is written.
-            ("anyOf" | "oneOf", Value::Array(list)) => {
-                total += list.iter().map(|child| longest_text(child, inner)).max().unwrap_or(0);
-            }
-            ("allOf" | "prefixItems", Value::Array(list)) => {
-                total += list.iter().map(|child| longest_text(child, inner)).sum::<u64>();
-            }
-            _ => {}
-        }
-    }
-    total
+    weighted_sum(schema, weight, &|object| {
+        object.get("maxLength").and_then(Value::as_u64).unwrap_or(0)
+    })
 }
 
 fn scale_bounds(schema: &mut Value, factor: f64) {
@@ -125,26 +98,31 @@ fn bound_arrays(schema: &mut Value) {
 
 /// Free strings, each weighted by how many times it can occur (the `maxItems` of enclosing arrays).
 fn count_free_strings(schema: &Value, weight: u64) -> u64 {
+    weighted_sum(schema, weight, &|object| u64::from(is_free_string(object)))
+}
+
+/// `own` of every subschema, each times how many times it can occur in an answer (the `maxItems` of
+/// the arrays around it); of alternatives (`anyOf`, `oneOf`) only the largest counts.
+fn weighted_sum(schema: &Value, weight: u64, own: &dyn Fn(&Map<String, Value>) -> u64) -> u64 {
     let Value::Object(object) = schema else { return 0 };
-    let own = if is_free_string(object) { weight } else { 0 };
     let items = object.get("maxItems").and_then(Value::as_u64).unwrap_or(1).max(1);
-    let mut total = own;
+    let mut total = own(object).saturating_mul(weight);
     for (key, value) in object {
         let inner = if key == "items" {
             weight.saturating_mul(items)
         } else {
             weight
         };
-        match (key.as_str(), value) {
+        let sum = |child: &Value| weighted_sum(child, inner, own);
+        total += match (key.as_str(), value) {
             ("properties" | "$defs" | "definitions" | "patternProperties", Value::Object(map)) => {
-                total += map.values().map(|child| count_free_strings(child, inner)).sum::<u64>();
+                map.values().map(sum).sum::<u64>()
             }
-            ("items" | "additionalProperties" | "not", child) => total += count_free_strings(child, inner),
-            ("anyOf" | "oneOf" | "allOf" | "prefixItems", Value::Array(list)) => {
-                total += list.iter().map(|child| count_free_strings(child, inner)).sum::<u64>();
-            }
-            _ => {}
-        }
+            ("items" | "additionalProperties" | "not", child) => sum(child),
+            ("anyOf" | "oneOf", Value::Array(list)) => list.iter().map(sum).max().unwrap_or(0),
+            ("allOf" | "prefixItems", Value::Array(list)) => list.iter().map(sum).sum::<u64>(),
+            _ => 0,
+        };
     }
     total
 }
