@@ -376,9 +376,7 @@ impl BodyReader {
 
 async fn read_whole(mut reader: BodyReader, started: Instant) -> Result<Completion, Failure> {
     let mut body = Vec::new();
-    let mut first_byte = None;
     while let Read::Bytes(bytes) = reader.next(false).await? {
-        first_byte.get_or_insert_with(|| started.elapsed());
         body.extend_from_slice(&bytes);
         if body.len() > MAX_BODY_BYTES {
             return Err(Failure::NotACompletion(format!(
@@ -410,7 +408,6 @@ async fn read_whole(mut reader: BodyReader, started: Instant) -> Result<Completi
     };
     let text = choice.message.and_then(|message| message.content).unwrap_or_default();
     // The answer came whole: its first byte is not its first token, so that moment is unknown.
-    let _ = first_byte;
     Ok(Completion {
         text,
         finish,
