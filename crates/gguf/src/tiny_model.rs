@@ -112,7 +112,7 @@ fn tiny_model(spec: &TinyModelSpec) -> GgufWriter {
     let vocab = tiny_vocab();
     let mut w = GgufWriter::new();
     add_metadata(&mut w, spec, &vocab);
-    add_tensors(&mut w, spec, vocab.tokens.len() as u64);
+    add_tensors(&mut w, spec, &vocab);
     w
 }
 
@@ -145,36 +145,83 @@ fn add_metadata(w: &mut GgufWriter, spec: &TinyModelSpec, vocab: &Vocab) {
         .add_metadata("tokenizer.chat_template", String(CHATML_TEMPLATE.into()));
 }
 
-fn add_tensors(w: &mut GgufWriter, spec: &TinyModelSpec, n_vocab: u64) {
+/// The weights are random but for one embedding dimension, a constant in every token's embedding
+/// that no layer reads or writes: it passes the residual stream unchanged to the output layer, where
+/// whole words read it as a bias. Free text comes out as words (`▁results ▁cells ▁the`) more than as
+/// stray bytes, so a prose check passes as often as the mechanics tests need, while every other
+/// token's logit stays as random as before.
+const BIAS_DIMENSION: usize = 0;
+const BIAS_EMBEDDING: f32 = 1.0;
+const WHOLE_WORD_BIAS: f32 = 0.3;
+
+fn add_tensors(w: &mut GgufWriter, spec: &TinyModelSpec, vocab: &Vocab) {
     const WEIGHT: f32 = 0.05;
     // Larger embedding and output weights, so the logits are not flat.
     const EMBEDDING: f32 = 0.1;
     const OUTPUT: f32 = 0.15;
+    let n_vocab = vocab.tokens.len() as u64;
+    let embd = u64::from(spec.n_embd);
+    let embd_kv = u64::from(spec.head_dim() * spec.n_head_kv);
+    let ff = u64::from(spec.n_ff);
     let mut rng = SplitMix64::new(spec.seed);
-    let mut random = |w: &mut GgufWriter, name: &str, dims: &[u64], scale: f32| {
+    let mut values = |dims: &[u64], scale: f32| -> Vec<f32> {
         let n: u64 = dims.iter().product();
-        w.add_f32_tensor(name, dims, (0..n).map(|_| rng.uniform(scale)).collect());
+        (0..n).map(|_| rng.uniform(scale)).collect()
     };
     let ones = |w: &mut GgufWriter, name: &str, n: u64| {
         w.add_f32_tensor(name, &[n], vec![1.0; n as usize]);
     };
-    let embd = u64::from(spec.n_embd);
-    let embd_kv = u64::from(spec.head_dim() * spec.n_head_kv);
-    let ff = u64::from(spec.n_ff);
-    random(w, "token_embd.weight", &[embd, n_vocab], EMBEDDING);
-    ones(w, "output_norm.weight", embd);
-    random(w, "output.weight", &[embd, n_vocab], OUTPUT);
-    for i in 0..spec.n_layer {
-        ones(w, &format!("blk.{i}.attn_norm.weight"), embd);
-        random(w, &format!("blk.{i}.attn_q.weight"), &[embd, embd], WEIGHT);
-        random(w, &format!("blk.{i}.attn_k.weight"), &[embd, embd_kv], WEIGHT);
-        random(w, &format!("blk.{i}.attn_v.weight"), &[embd, embd_kv], WEIGHT);
-        random(w, &format!("blk.{i}.attn_output.weight"), &[embd, embd], WEIGHT);
-        ones(w, &format!("blk.{i}.ffn_norm.weight"), embd);
-        random(w, &format!("blk.{i}.ffn_gate.weight"), &[embd, ff], WEIGHT);
-        random(w, &format!("blk.{i}.ffn_up.weight"), &[embd, ff], WEIGHT);
-        random(w, &format!("blk.{i}.ffn_down.weight"), &[ff, embd], WEIGHT);
+    // ggml's first dimension varies fastest: a token's row is `embd` values in a row.
+    let mut embedding = values(&[embd, n_vocab], EMBEDDING);
+    for row in embedding.chunks_mut(embd as usize) {
+        row[BIAS_DIMENSION] = BIAS_EMBEDDING;
     }
+    let mut output = values(&[embd, n_vocab], OUTPUT);
+    for (token, row) in output.chunks_mut(embd as usize).enumerate() {
+        row[BIAS_DIMENSION] = if vocab.is_whole_word(token) {
+            WHOLE_WORD_BIAS
+        } else {
+            0.0
+        };
+    }
+    w.add_f32_tensor("token_embd.weight", &[embd, n_vocab], embedding);
+    ones(w, "output_norm.weight", embd);
+    w.add_f32_tensor("output.weight", &[embd, n_vocab], output);
+    for i in 0..spec.n_layer {
+        let mut random = |w: &mut GgufWriter, name: &str, dims: &[u64], side: Side| {
+            let mut data = values(dims, WEIGHT);
+            let (inputs, outputs) = (dims[0] as usize, dims[1] as usize);
+            match side {
+                Side::Reads => data
+                    .iter_mut()
+                    .skip(BIAS_DIMENSION)
+                    .step_by(inputs)
+                    .for_each(|x| *x = 0.0),
+                Side::Writes => data[BIAS_DIMENSION * inputs..(BIAS_DIMENSION + 1) * inputs]
+                    .iter_mut()
+                    .for_each(|x| *x = 0.0),
+            }
+            debug_assert_eq!(data.len(), inputs * outputs);
+            w.add_f32_tensor(format!("blk.{i}.{name}"), dims, data);
+        };
+        ones(w, &format!("blk.{i}.attn_norm.weight"), embd);
+        random(w, "attn_q.weight", &[embd, embd], Side::Reads);
+        random(w, "attn_k.weight", &[embd, embd_kv], Side::Reads);
+        random(w, "attn_v.weight", &[embd, embd_kv], Side::Reads);
+        random(w, "attn_output.weight", &[embd, embd], Side::Writes);
+        ones(w, &format!("blk.{i}.ffn_norm.weight"), embd);
+        random(w, "ffn_gate.weight", &[embd, ff], Side::Reads);
+        random(w, "ffn_up.weight", &[embd, ff], Side::Reads);
+        random(w, "ffn_down.weight", &[ff, embd], Side::Writes);
+    }
+}
+
+/// Which side of a layer's weight is the residual stream: a weight that reads it leaves the bias
+/// dimension out, one that writes it writes nothing there.
+#[derive(Clone, Copy)]
+enum Side {
+    Reads,
+    Writes,
 }
 
 #[cfg(test)]

@@ -114,6 +114,16 @@ pub(crate) struct Vocab {
 }
 
 impl Vocab {
+    /// Whether token `id` is a whole word of [`WORDS`] with its leading space (`▁the`, not `▁th`).
+    pub(crate) fn is_whole_word(&self, id: usize) -> bool {
+        self.tokens
+            .get(id)
+            .and_then(|piece| piece.strip_prefix(SPACE))
+            .is_some_and(|word| WORDS.contains(&word))
+    }
+}
+
+impl Vocab {
     fn push(&mut self, seen: &mut HashSet<String>, piece: String, token_type: i32) {
         if seen.insert(piece.clone()) {
             // Longer pieces score higher, so the tokenizer prefers them over their parts.
@@ -185,5 +195,11 @@ mod tests {
         assert!(vocab.tokens.contains(&"<0x0A>".to_owned()));
         assert!(vocab.tokens.contains(&"\u{2581}the".to_owned()));
         assert!(vocab.tokens.contains(&"{\"".to_owned()));
+        let whole: Vec<&str> = (0..n)
+            .filter(|&id| vocab.is_whole_word(id))
+            .map(|id| vocab.tokens[id].as_str())
+            .collect();
+        assert_eq!(whole.len(), WORDS.len(), "{whole:?}");
+        assert!(whole.contains(&"\u{2581}the") && !whole.contains(&"\u{2581}th"));
     }
 }
