@@ -300,16 +300,16 @@ pub struct ReviewArgs {
     /// The research question.
     pub question: String,
     /// Hypotheses to compose in the first round.
-    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = hypatia_research::defaults::HYPOTHESES, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub hypotheses: u32,
     /// Rounds: the first composes and ranks; each later one revises the leaders and ranks again.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    #[arg(long, default_value_t = hypatia_research::defaults::ROUNDS, value_parser = clap::value_parser!(u32).range(1..=10))]
     pub rounds: u32,
     /// Hypotheses revised in each round after the first.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=16))]
+    #[arg(long, default_value_t = hypatia_research::defaults::LEADERS, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub leaders: u32,
     /// Passages in the evidence set.
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, default_value_t = hypatia_research::defaults::EVIDENCE, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub evidence: u32,
     /// Seed for every model call of the run (default: the configured seed, else a new one).
     #[arg(long)]
@@ -348,7 +348,7 @@ pub struct ReviewArgs {
 #[derive(Debug, Args)]
 pub struct EngineArgs {
     /// A model call taking longer than this many seconds is abandoned (and retried).
-    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    #[arg(long, default_value_t = hypatia_session::DEFAULT_CALL_TIMEOUT.as_secs(), value_name = "SECONDS")]
     pub call_timeout: u64,
 }
 

@@ -234,7 +234,7 @@ fn config_show_layers_project_over_environment_and_masks_the_key() {
     let config = stdout_json(&output);
     assert_eq!(config["settings"]["model"]["threads"], 1, "environment over project");
     assert_eq!(config["settings"]["model"]["context_tokens"], 2048);
-    assert_eq!(config["settings"]["openai"]["api_key"], hypatia_project::MASK);
+    assert_eq!(config["settings"]["openai"]["api_key"], hypatia_models::MASK);
     assert_eq!(config["backend"], "openai");
 
     let text = project

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use hypatia_bus::{Envelope, Payload};
+use hypatia_bus::Journaled;
+use hypatia_research::{Envelope, Payload};
 use hypatia_runs::{RunRecord, elo};
 use hypatia_store::Store;
 use serde_json::Value;
@@ -207,8 +208,8 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
                 panic!("not a judge request")
             };
             let (w, l) = match winner {
-                hypatia_bus::payload::Side::First => (&first.id, &second.id),
-                hypatia_bus::payload::Side::Second => (&second.id, &first.id),
+                hypatia_research::Side::First => (&first.id, &second.id),
+                hypatia_research::Side::Second => (&second.id, &first.id),
             };
             games.push((*round, request.id.clone(), w.clone(), l.clone()));
         }
@@ -413,7 +414,7 @@ pub(crate) fn export_and_check(project: &Path, report: &Value, charts: bool) {
     let invented = format!("{}#99", exported["papers"][0]["paper_id"].as_str().expect("paper id"));
     runtime().block_on(async {
         let store = Store::open(&project.join(".hypatia/hypatia.db")).await.expect("store");
-        let hypothesis = hypatia_bus::payload::Hypothesis {
+        let hypothesis = hypatia_research::Hypothesis {
             id: "h99".into(),
             round: 1,
             parent: None,
@@ -426,8 +427,8 @@ pub(crate) fn export_and_check(project: &Path, report: &Value, charts: bool) {
         let doctored = Envelope::new(
             run_id,
             "doctored",
-            hypatia_bus::AgentName::Hypothesis,
-            hypatia_bus::AgentName::Planner,
+            hypatia_research::AgentName::Hypothesis,
+            hypatia_research::AgentName::Planner,
             Payload::HypothesisReady {
                 hypothesis,
                 usage: Default::default(),
@@ -732,7 +733,7 @@ fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("hypatia.db")).await.expect("store");
         let bus = hypatia_bus::Bus::new(store.clone());
-        let settings = hypatia_bus::payload::RunSettings {
+        let settings = hypatia_research::RunSettings {
             question: QUESTION.into(),
             hypotheses: 2,
             rounds: 1,
@@ -765,7 +766,7 @@ fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
             .await
             .expect("drive");
         assert!(
-            matches!(&outcome, hypatia_planner::RunOutcome::Finished { status, .. } if *status == hypatia_bus::payload::RunStatus::Cancelled),
+            matches!(&outcome, hypatia_planner::RunOutcome::Finished { status, .. } if *status == hypatia_research::RunStatus::Cancelled),
             "{outcome:?}"
         );
         store.close().await;

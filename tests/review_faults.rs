@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hypatia_agentkit::{Thinker, ThinkerSettings};
-use hypatia_bus::payload::{Budget, RunSettings, RunStatus};
-use hypatia_bus::{Envelope, FailureKind};
+use hypatia_bus::Journaled;
 use hypatia_llama::{LlamaEngine, LlamaSettings};
 use hypatia_llm::{BoxFuture, CallControl, ChatBackend, ChatRequest, Completion, FinishReason, Llm, LlmError};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, Project};
 use hypatia_prompts::Prompts;
+use hypatia_research::{Budget, RunSettings, RunStatus};
+use hypatia_research::{Envelope, FailureKind};
 use hypatia_runs::RunRecord;
 use hypatia_session::Session;
 use tokio_util::sync::CancellationToken;

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use hypatia_llm::{CallControl, ChatMessage, ChatRequest, FinishReason, LlmError, Usage};
+use hypatia_models::BackendKind;
 use hypatia_models::{BuiltModel, build_llm, default_sampling};
-use hypatia_project::BackendKind;
 use serde_json::{Value, json};
 
 use crate::cli::AskArgs;

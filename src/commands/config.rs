@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use hypatia_project::ModelFlags;
+use hypatia_models::ModelFlags;
 use serde_json::json;
 
 use crate::cli::ConfigCommand;

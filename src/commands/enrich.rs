@@ -47,7 +47,7 @@ fn same_paper(paper: &Paper, found: &FetchedPaper) -> bool {
 
 pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     let sources = super::fetch::sources_for(&project, args.refresh)?;
-    let papers = hypatia_session::all_papers(&project).await?;
+    let papers = hypatia_citations::all_papers(&project).await?;
     let taken_dois: BTreeMap<String, String> = papers
         .iter()
         .filter_map(|p| Some((p.doi.clone()?.to_lowercase(), p.id.to_string())))

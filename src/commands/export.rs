@@ -12,20 +12,20 @@ use crate::cli::ExportArgs;
 pub async fn run(project: Project, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let formats = formats(&args)?;
     let run_id = resolve_run(&project, &args.run).await?;
-    let document = hypatia_session::load_document(&project, &run_id).await?;
+    let document = hypatia_runstore::load_document(&project, &run_id).await?;
     project.close().await;
     if let Some(notice) = &document.notice {
         eprintln!("note: {notice}");
     }
     match (&args.out, &args.out_dir) {
         (Some(file), _) => {
-            hypatia_session::write_atomically(file, &formats[0].render(&document))
+            hypatia_runstore::write_atomically(file, &formats[0].render(&document))
                 .with_context(|| format!("cannot write {}", file.display()))?;
             eprintln!("wrote {}", file.display());
         }
         (None, Some(dir)) => {
             // Everything is rendered before anything is written: a failure leaves no partial export.
-            let written = hypatia_session::export_to_dir(&document, &formats, dir)
+            let written = hypatia_runstore::export_to_dir(&document, &formats, dir)
                 .with_context(|| format!("cannot write the export into {}", dir.display()))?;
             for file in written {
                 eprintln!("wrote {}", file.display());

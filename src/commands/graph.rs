@@ -13,14 +13,14 @@ use hypatia_store::CitationEdgeRow;
 
 use crate::cli::GraphCommand;
 
-use hypatia_session::PaperKeys;
+use hypatia_citations::PaperKeys;
 
 async fn all_papers(project: &Project) -> anyhow::Result<Vec<Paper>> {
-    Ok(hypatia_session::all_papers(project).await?)
+    Ok(hypatia_citations::all_papers(project).await?)
 }
 
 async fn load_graph(project: &Project) -> anyhow::Result<CitationGraph> {
-    Ok(hypatia_session::citation_graph(project).await?)
+    Ok(hypatia_citations::citation_graph(project).await?)
 }
 
 pub async fn run(project: Project, command: GraphCommand) -> anyhow::Result<ExitCode> {
@@ -73,7 +73,7 @@ pub async fn run(project: Project, command: GraphCommand) -> anyhow::Result<Exit
             };
             match out {
                 Some(path) => {
-                    hypatia_session::write_atomically(&path, &text)
+                    hypatia_runstore::write_atomically(&path, &text)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     eprintln!("wrote {}", path.display());
                 }

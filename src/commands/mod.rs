@@ -64,24 +64,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// else the user file and environment alone.
 pub fn model_config(
     explicit: Option<&std::path::Path>,
-    flags: &hypatia_project::ModelFlags,
-) -> anyhow::Result<hypatia_project::ModelConfig> {
-    use hypatia_project::{CONFIG_FILE, ModelConfig, ProjectConfig, ProjectError};
+    flags: &hypatia_models::ModelFlags,
+) -> anyhow::Result<hypatia_models::ModelConfig> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
-    let root = match find_project_root(explicit, &cwd) {
-        Ok(root) => Some(root),
-        Err(ProjectError::NotFound { .. }) if explicit.is_none() => None,
-        Err(error) => return Err(error.into()),
-    };
-    let project = root
-        .map(|root| ProjectConfig::load(&root.join(CONFIG_FILE)).map(|config| (root, config.model_settings())))
-        .transpose()?;
-    let env = |name: &str| std::env::var(name).ok();
-    Ok(ModelConfig::resolve(
-        project.as_ref().map(|(root, settings)| (root.as_path(), settings)),
-        &env,
-        flags,
-    )?)
+    Ok(hypatia_session::model_config_in(explicit, &cwd, flags)?)
 }
 
 async fn open(explicit: Option<&std::path::Path>) -> anyhow::Result<Project> {
@@ -112,8 +98,8 @@ pub fn progress_bar(steps: u64) -> indicatif::ProgressBar {
     bar
 }
 
-pub fn model_flags(model: &crate::cli::ModelArgs) -> hypatia_project::ModelFlags {
-    hypatia_project::ModelFlags {
+pub fn model_flags(model: &crate::cli::ModelArgs) -> hypatia_models::ModelFlags {
+    hypatia_models::ModelFlags {
         model: model.model.clone(),
         openai_base_url: model.openai_base_url.clone(),
         openai_model: model.openai_model.clone(),

@@ -3,8 +3,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use hypatia_gguf::GgufInfo;
+use hypatia_models::ModelFlags;
 use hypatia_models::{PullOutcome, PullSource, list_models, pull};
-use hypatia_project::ModelFlags;
 
 use crate::cli::ModelsCommand;
 

@@ -1,7 +1,8 @@
 //! The live progress line of a run, on stderr when it is a terminal:
 //! stage, model calls, tokens and elapsed time, from the bus's stream.
 
-use hypatia_bus::{Bus, Payload};
+use hypatia_bus::Bus;
+use hypatia_research::Payload;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 

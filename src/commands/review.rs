@@ -6,26 +6,31 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hypatia_agentkit::{Thinker, ThinkerSettings};
-use hypatia_bus::Bus;
-use hypatia_bus::payload::{Budget, ModelIdentity, RunProvenance, RunSettings, RunStatus};
-use hypatia_models::{BuiltModel, PullOutcome, build_llm, default_sampling};
+use hypatia_bus::RunJournal;
+use hypatia_models::{DEFAULT_MODEL, PullOutcome, build_llm};
 use hypatia_planner::RunOutcome;
-use hypatia_project::{IngestOptions, ModelConfig, Project, ProjectError, find_project_root};
-use hypatia_session::Session;
+use hypatia_project::{IngestOptions, Project, ProjectError, find_project_root};
+use hypatia_research::{Budget, RunStatus};
+use hypatia_session::{ModelRecord, NewReview, Session, model_change, start_review, stored_settings};
 
 use super::runs::{load_report, print_report};
 use crate::cli::{EngineArgs, ResumeArgs, ReviewArgs};
 
-/// What `--pull-model` fetches: a small instruct model that runs on a laptop CPU.
-pub const DEFAULT_MODEL: &str = "Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf";
-
-/// Model calls at once when the configuration does not say (`max_sequences`).
-const DEFAULT_PARALLEL_CALLS: usize = 4;
-
 pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow::Result<ExitCode> {
-    let question = args.question.split_whitespace().collect::<Vec<_>>().join(" ");
-    if question.is_empty() {
+    let review = NewReview {
+        hypotheses: args.hypotheses,
+        rounds: args.rounds,
+        leaders: args.leaders,
+        evidence: args.evidence,
+        seed: args.seed,
+        budget: Budget {
+            model_calls: args.budget_calls,
+            tokens: args.budget_tokens,
+            minutes: args.budget_minutes,
+        },
+        ..NewReview::new(&args.question)
+    };
+    if review.question.is_empty() {
         bail!("the question is empty");
     }
     let mut flags = super::model_flags(&args.model);
@@ -81,33 +86,14 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
         config
     };
     let built = build_llm(&config).await?;
-    let seed = args
-        .seed
-        .or(config.settings.generation.seed.map(u64::from))
-        .unwrap_or_else(|| hypatia_bus::now_ms() as u64);
-    let settings = RunSettings {
-        question: question.clone(),
-        hypotheses: args.hypotheses,
-        rounds: args.rounds,
-        leaders: args.leaders.min(args.hypotheses),
-        seed,
-        evidence_limit: args.evidence,
-        budget: Budget {
-            model_calls: args.budget_calls,
-            tokens: args.budget_tokens,
-            minutes: args.budget_minutes.filter(|m| *m > 0.0),
-        },
-        model: built.llm.describe(),
-        model_file: built.local.as_ref().map(|summary| summary.path.clone()),
-        provenance: Some(provenance(&built, &config).await?),
-    };
+    let model = ModelRecord::of(&built, &config).await?;
     let project = Arc::new(project);
-    let run_id = hypatia_planner::new_run_id(&question);
+    let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
+    let run_id = review.run_id();
     let _lock = project.lock_run(&run_id)?;
-    let engine = Engine::start(project.clone(), built, &config, &args.engine);
-    hypatia_planner::start_run(&engine.bus, &run_id, settings).await?;
-    eprintln!("run {run_id}: {question}");
-    finish(engine, project, &run_id, args.json).await
+    start_review(session.bus(), &run_id, &review, &model, &config).await?;
+    eprintln!("run {run_id}: {}", review.question);
+    finish(session, project, &run_id, args.json).await
 }
 
 pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow::Result<ExitCode> {
@@ -127,7 +113,7 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
     })?;
     let mut flags = super::model_flags(&args.model);
     let mut config = super::model_config(explicit_project, &flags)?;
-    let settings = run_settings(&project, &run.id).await?;
+    let settings = stored_settings(&RunJournal::new(project.store()), &run.id).await?;
     if config.backend.is_none() {
         // The model the run began with, unless another is given.
         if let Some(file) = settings.as_ref().and_then(|s| s.model_file.clone()) {
@@ -143,19 +129,19 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
         eprintln!("warning: {warning}");
     }
     let project = Arc::new(project);
-    let engine = Engine::start(project.clone(), built, &config, &args.engine);
+    let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
     eprintln!("resuming run {}: {}", run.id, run.question);
-    finish(engine, project, &run.id, args.json).await
+    finish(session, project, &run.id, args.json).await
 }
 
 /// Drives the run to its end (or Ctrl-C), stops the agents, and prints the result.
-async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool) -> anyhow::Result<ExitCode> {
+async fn finish(session: Session, project: Arc<Project>, run_id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let cancel = super::cancel_on_ctrl_c();
-    let progress = super::progress::follow(&engine.bus, run_id);
-    let outcome = hypatia_planner::drive(&engine.bus, run_id, cancel).await;
+    let progress = super::progress::follow(session.bus(), run_id);
+    let outcome = hypatia_planner::drive(session.bus(), run_id, cancel).await;
     progress.finish().await;
-    let bus = engine.bus.clone();
-    engine.stop().await;
+    let bus = session.bus().clone();
+    session.stop().await;
     let outcome = outcome?;
     let report = load_report(&project, run_id).await?;
     print_report(&report, json)?;
@@ -182,147 +168,8 @@ async fn finish(engine: Engine, project: Arc<Project>, run_id: &str, json: bool)
     })
 }
 
-/// The session, with the model shared by its agents.
-pub(super) struct Engine {
-    pub(super) bus: Bus,
-    session: Session,
-}
-
-impl Engine {
-    pub(super) fn start(project: Arc<Project>, built: BuiltModel, config: &ModelConfig, args: &EngineArgs) -> Engine {
-        let parallel_calls = parallel_calls(config);
-        let thinker = Thinker::new(
-            built.llm,
-            built.prompts,
-            ThinkerSettings {
-                sampling: default_sampling(&config.settings.generation),
-                parallel_calls,
-                call_timeout: Duration::from_secs(args.call_timeout.max(1)),
-            },
-        );
-        let session = Session::start(project, thinker, parallel_calls);
-        Engine {
-            bus: session.bus().clone(),
-            session,
-        }
-    }
-
-    pub(super) async fn stop(self) {
-        self.session.stop().await;
-    }
-}
-
-/// What the run's report will name as its model, prompts and sampler. Hashing the GGUF reads it once
-/// (about a second per gigabyte), which is small beside a review.
-pub(super) async fn provenance(built: &BuiltModel, config: &ModelConfig) -> anyhow::Result<RunProvenance> {
-    let model = match &built.local {
-        Some(summary) => {
-            let (size_bytes, sha256) = hypatia_models::fingerprint(&summary.path).await?;
-            ModelIdentity::Local {
-                file_name: summary.path.file_name().map_or_else(
-                    || summary.path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                ),
-                size_bytes,
-                sha256,
-                parameters: summary.parameters,
-                context_tokens: summary.context_tokens,
-            }
-        }
-        None => ModelIdentity::Openai {
-            base_url: config
-                .settings
-                .openai
-                .base_url
-                .as_deref()
-                .map(without_credentials)
-                .unwrap_or_default(),
-            model: config.settings.openai.model.clone().unwrap_or_default(),
-        },
-    };
-    let sampling = default_sampling(&config.settings.generation);
-    Ok(RunProvenance {
-        hypatia_version: env!("CARGO_PKG_VERSION").to_owned(),
-        prompts_sha256: built.prompts.sha256(),
-        prompt_overrides: built
-            .prompts
-            .overridden()
-            .iter()
-            .map(|path| path.display().to_string())
-            .collect(),
-        model,
-        temperature: sampling.temperature,
-        top_p: sampling.top_p,
-        parallel_calls: parallel_calls(config) as u32,
-    })
-}
-
-/// Says so when a run is resumed with another model than it began with: its report would otherwise
-/// name only the first. Files are compared by name and size (hashing again would cost a read).
-fn model_change(began: &ModelIdentity, built: &BuiltModel, config: &ModelConfig) -> Option<String> {
-    match (began, &built.local) {
-        (
-            ModelIdentity::Local {
-                file_name, size_bytes, ..
-            },
-            Some(summary),
-        ) => {
-            let name = summary
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let size = std::fs::metadata(&summary.path).map(|m| m.len()).unwrap_or(0);
-            (name != *file_name || size != *size_bytes).then(|| {
-                format!("this run began with {file_name} ({size_bytes} bytes) and goes on with {name} ({size} bytes)")
-            })
-        }
-        (ModelIdentity::Openai { model, .. }, None) => {
-            let now = config.settings.openai.model.clone().unwrap_or_default();
-            (now != *model).then(|| format!("this run began with the server model {model} and goes on with {now}"))
-        }
-        (ModelIdentity::Local { file_name, .. }, None) => Some(format!(
-            "this run began with the local model {file_name} and goes on with a server model"
-        )),
-        (ModelIdentity::Openai { model, .. }, Some(_)) => Some(format!(
-            "this run began with the server model {model} and goes on with a local GGUF"
-        )),
-    }
-}
-
-/// An endpoint as it may be shown: no `user:password@`, no query string (where some servers take keys).
-fn without_credentials(url: &str) -> String {
-    let url = url.split(['?', '#']).next().unwrap_or_default();
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-            if path.is_empty() {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
-            }
-        }
-        None => url.to_owned(),
-    }
-}
-
-fn parallel_calls(config: &ModelConfig) -> usize {
-    config
-        .settings
-        .model
-        .max_sequences
-        .map_or(DEFAULT_PARALLEL_CALLS, |n| n.max(1) as usize)
-}
-
-/// The settings a run was started with, from its first message.
-async fn run_settings(project: &Project, run_id: &str) -> anyhow::Result<Option<RunSettings>> {
-    let entries = project.store().run_messages(run_id, 0).await?;
-    let Some(first) = entries.first() else { return Ok(None) };
-    Ok(match hypatia_bus::Envelope::from_entry(first)?.payload {
-        hypatia_bus::Payload::RunStarted { settings } => Some(settings),
-        _ => None,
-    })
+fn call_timeout(engine: &EngineArgs) -> Duration {
+    Duration::from_secs(engine.call_timeout)
 }
 
 async fn open_or_create(explicit: Option<&Path>) -> anyhow::Result<Project> {
@@ -369,22 +216,4 @@ async fn ingest_corpus(project: &Project, paths: &[PathBuf]) -> anyhow::Result<(
     }
     bar.finish_and_clear();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_credentials;
-
-    #[test]
-    fn endpoints_are_recorded_without_credentials() {
-        assert_eq!(
-            without_credentials("https://user:sk-secret@api.example.com/v1?key=sk-2#x"),
-            "https://api.example.com/v1"
-        );
-        assert_eq!(
-            without_credentials("http://127.0.0.1:8080/v1"),
-            "http://127.0.0.1:8080/v1"
-        );
-        assert_eq!(without_credentials("http://a:b@host"), "http://host");
-    }
 }

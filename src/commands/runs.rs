@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use hypatia_project::Project;
-use hypatia_runs::RunReport;
+use hypatia_report::RunReport;
 
-use hypatia_session::SteerAction;
+use hypatia_runstore::SteerAction;
 
 use crate::cli::{RunsCommand, SteerCommand};
 
@@ -21,7 +21,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                     .iter()
                     .map(|run| {
                         let mut row = serde_json::to_value(run).unwrap_or_default();
-                        row["status"] = hypatia_session::shown_status(&project, &run.id, &run.status).into();
+                        row["status"] = hypatia_runstore::shown_status(&project, &run.id, &run.status).into();
                         row
                     })
                     .collect();
@@ -36,7 +36,7 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                         "{}  {}  {:<16}  {}",
                         run.id,
                         hypatia_core::time::utc_minutes(run.created_ms),
-                        hypatia_session::shown_status(&project, &run.id, &run.status),
+                        hypatia_runstore::shown_status(&project, &run.id, &run.status),
                         run.question
                     )?;
                 }
@@ -57,8 +57,8 @@ pub async fn run(project: Project, command: RunsCommand) -> anyhow::Result<ExitC
                 }
                 other => other.into(),
             })?;
-            let bus = hypatia_bus::Bus::new(project.store());
-            hypatia_planner::cancel_run(&bus, &run, &reason).await?;
+            let journal = hypatia_bus::RunJournal::new(project.store());
+            hypatia_planner::cancel_run(&journal, &run, &reason).await?;
             eprintln!("run {run} cancelled: {reason}");
         }
     }
@@ -81,8 +81,7 @@ async fn steer(project: &Project, run: &str, action: SteerCommand) -> anyhow::Re
         ),
         SteerCommand::Round { reason } => (SteerAction::AnotherRound { reason }, "another round asked for".into()),
     };
-    let bus = hypatia_bus::Bus::new(project.store());
-    let steered = hypatia_session::steer(project, &bus, run, action).await?;
+    let steered = hypatia_runstore::steer(project, run, action).await?;
     let next = if steered.reopened {
         format!("; the run had completed and goes on: `hypatia resume {run}` carries it out")
     } else if steered.needs_round {
@@ -98,11 +97,9 @@ async fn steer(project: &Project, run: &str, action: SteerCommand) -> anyhow::Re
     Ok(())
 }
 
-/// A run's journal folded into its report.
+/// The run as `review --json` and `runs show` print it: a view of its export document.
 pub async fn load_report(project: &Project, run_id: &str) -> anyhow::Result<RunReport> {
-    let (run, record) = hypatia_session::load_record(project, run_id).await?;
-    let status = hypatia_session::shown_status(project, run_id, &run.status);
-    Ok(RunReport::new(&record, &run.question, &status, run.detail.as_deref()))
+    Ok(hypatia_runstore::load_report(project, run_id).await?)
 }
 
 pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {

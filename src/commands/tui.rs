@@ -13,8 +13,12 @@ pub async fn run(project: Project) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the terminal UI needs a terminal: run `hypatia tui` in one (or use the other commands)");
     }
     let project = Arc::new(project);
-    let launcher = super::launch::InProcess::new(project.clone(), Some(project.root().to_path_buf()));
-    let result = hypatia_tui::run(project.clone(), Some(Arc::new(launcher.clone()))).await;
+    let launcher = hypatia_session::InProcess::new(project.clone(), Some(project.root().to_path_buf()));
+    let result = hypatia_tui::run(
+        project.clone(),
+        Some(Arc::new(super::launch::UiLauncher(launcher.clone()))),
+    )
+    .await;
     // Runs this process was working on stay resumable.
     launcher.shutdown().await;
     drop(launcher);

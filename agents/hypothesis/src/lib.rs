@@ -10,9 +10,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
-use hypatia_bus::payload::{EvidencePassage, Hypothesis};
-use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
+use hypatia_bus::Agent;
 use hypatia_core::PassageId;
+use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
+use hypatia_research::{EvidencePassage, Hypothesis};
 use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use hypatia_bus::payload::{RunSettings, RunStatus};
-use hypatia_bus::{AgentName, Bus, BusError, Envelope, FailureKind, Payload};
+use hypatia_bus::{Bus, BusError, RunJournal};
+use hypatia_research::{AgentName, Envelope, FailureKind, Payload, RunSettings, RunStatus};
 use hypatia_runs::RunRecord;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
@@ -39,7 +39,7 @@ pub enum RunOutcome {
 pub fn new_run_id(question: &str) -> String {
     let digest = Sha256::new()
         .chain_update(question.as_bytes())
-        .chain_update(hypatia_bus::now_ms().to_le_bytes())
+        .chain_update(hypatia_research::now_ms().to_le_bytes())
         .chain_update(std::process::id().to_le_bytes())
         .chain_update(format!("{:?}", Instant::now()).as_bytes())
         .finalize();
@@ -62,14 +62,17 @@ pub async fn start_run(bus: &Bus, run_id: &str, settings: RunSettings) -> Result
 }
 
 /// Ends a run nobody is driving (stop the drive first) as `cancelled`: the user's request and the
-/// end are journaled, and what the run found so far stays.
-pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), DriveError> {
-    let entries = bus.store().run_messages(run_id, 0).await.map_err(BusError::from)?;
-    if entries.is_empty() {
+/// end are journaled, and what the run found so far stays. Needs only the journal, not a bus.
+pub async fn cancel_run(
+    journal: &(impl AsRef<RunJournal> + ?Sized),
+    run_id: &str,
+    reason: &str,
+) -> Result<(), DriveError> {
+    let journal = journal.as_ref();
+    let record = journal.record(run_id).await?;
+    if record.messages == 0 {
         return Err(DriveError::NoSuchRun(run_id.to_owned()));
     }
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    let record = RunRecord::from_envelopes(run_id, &envelopes);
     if let Some((status, _)) = &record.status {
         return Err(DriveError::Ended(run_id.to_owned(), status.as_str().to_owned()));
     }
@@ -82,7 +85,7 @@ pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), Dri
             reason: reason.to_owned(),
         },
     );
-    bus.journal(request).await?;
+    journal.append(request).await?;
     let last = Envelope::new(
         run_id,
         record.finish_id(),
@@ -93,7 +96,9 @@ pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), Dri
             detail: reason.to_owned(),
         },
     );
-    bus.finish_run(last, RunStatus::Cancelled, reason).await?;
+    journal
+        .append_with_status(last, RunStatus::Cancelled, Some(reason))
+        .await?;
     Ok(())
 }
 
@@ -101,13 +106,11 @@ pub async fn cancel_run(bus: &Bus, run_id: &str, reason: &str) -> Result<(), Dri
 /// call: the journal says what is done, and what was sent but not answered
 /// is sent again (not journaled again).
 pub async fn drive(bus: &Bus, run_id: &str, cancel: CancellationToken) -> Result<RunOutcome, DriveError> {
-    let entries = bus.store().run_messages(run_id, 0).await.map_err(BusError::from)?;
-    if entries.is_empty() {
+    let mut record = bus.run_journal().record(run_id).await?;
+    if record.messages == 0 {
         return Err(DriveError::NoSuchRun(run_id.to_owned()));
     }
-    let seen_seq = entries.last().map_or(0, |e| e.seq);
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    let mut record = RunRecord::from_envelopes(run_id, &envelopes);
+    let seen_seq = record.last_seq;
     if let Some((status, detail)) = &record.status {
         return Ok(RunOutcome::Finished {
             status: *status,
@@ -306,26 +309,17 @@ impl Driver {
 
     /// Folds in the steering journaled since the last look; true if there was any.
     async fn read_steering(&mut self) -> Result<bool, DriveError> {
-        let entries = self
+        let (steering, read_to) = self
             .bus
-            .store()
-            .run_messages(&self.run_id, self.seen_seq)
-            .await
-            .map_err(BusError::from)?;
-        let mut steered = false;
-        for entry in &entries {
-            self.seen_seq = self.seen_seq.max(entry.seq);
-            if entry.sender != AgentName::User.as_str() {
-                continue;
-            }
-            let envelope = Envelope::from_entry(entry)?;
-            if envelope.payload.is_steering() {
-                tracing::info!(run = %self.run_id, id = %envelope.id, kind = envelope.payload.kind(), "steered");
-                self.record.apply(&envelope);
-                steered = true;
-            }
+            .run_journal()
+            .steering_after(&self.run_id, self.seen_seq)
+            .await?;
+        self.seen_seq = self.seen_seq.max(read_to);
+        for envelope in &steering {
+            tracing::info!(run = %self.run_id, id = %envelope.id, kind = envelope.payload.kind(), "steered");
+            self.record.apply(envelope);
         }
-        Ok(steered)
+        Ok(!steering.is_empty())
     }
 
     fn model_calls_sent(&self) -> u64 {

@@ -7,9 +7,7 @@
 mod driver;
 mod plan;
 mod schedule;
-mod steer;
 
 pub use driver::{DriveError, RunOutcome, cancel_run, drive, new_run_id, start_run};
 pub use plan::PlannerAgent;
 pub use schedule::{Stage, TaskGraph, TaskNode, TaskState, inspiration_pairs};
-pub use steer::{CRITIQUE_MAX_CHARS, MAX_ROUNDS, Steer, SteerError, Steered, steer};

@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
 use hypatia_agentkit::{ProseCheck, Thinker, escape_data};
-use hypatia_bus::payload::{Plan, SubQuestion};
-use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
+use hypatia_bus::Agent;
+use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
+use hypatia_research::{Plan, SubQuestion};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;

@@ -10,9 +10,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use hypatia_agentkit::task_seed;
-use hypatia_bus::payload::{EvidencePassage, Hypothesis, RunSettings};
-use hypatia_bus::{AgentName, Envelope, Payload};
 use hypatia_core::PassageId;
+use hypatia_research::{AgentName, Envelope, Payload};
+use hypatia_research::{EvidencePassage, Hypothesis, RunSettings};
 use hypatia_runs::RunRecord;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -493,8 +493,8 @@ mod tests {
 
 #[cfg(test)]
 mod scheduling {
-    use hypatia_bus::payload::{Budget, CallUsage, Hypothesis, Plan, Side};
     use hypatia_core::PaperId;
+    use hypatia_research::{Budget, CallUsage, Hypothesis, Plan, Side};
 
     use super::*;
 
@@ -561,7 +561,7 @@ mod scheduling {
                 usage,
             },
             Payload::ReviewRequest { .. } => Payload::TaskFailed {
-                failure: hypatia_bus::AgentFailure::task("skipped in this test"),
+                failure: hypatia_research::AgentFailure::task("skipped in this test"),
             },
             Payload::JudgeRequest { first, second, .. } => Payload::JudgeReady {
                 // The lower id always wins: h1 leads after round 1.
@@ -668,8 +668,8 @@ mod scheduling {
 
 #[cfg(test)]
 mod steering {
-    use hypatia_bus::payload::{Budget, CallUsage, Plan, Scores};
     use hypatia_core::PaperId;
+    use hypatia_research::{Budget, CallUsage, Plan, Scores};
 
     use super::*;
 
@@ -752,7 +752,7 @@ mod steering {
                     usage,
                 },
                 Payload::ReviewRequest { hypothesis, .. } => Payload::ReviewReady {
-                    review: hypatia_bus::payload::Review {
+                    review: hypatia_research::Review {
                         hypothesis_id: hypothesis.id.clone(),
                         scores: Scores {
                             grounding: 3,
@@ -762,7 +762,7 @@ mod steering {
                         },
                         critique: "model critique".into(),
                         citations: vec![],
-                        novelty: hypatia_bus::payload::NoveltyFinding {
+                        novelty: hypatia_research::NoveltyFinding {
                             closest: vec![],
                             restates: None,
                         },
@@ -771,9 +771,9 @@ mod steering {
                 },
                 Payload::JudgeRequest { first, second, .. } => Payload::JudgeReady {
                     winner: if natural_key(&first.id) < natural_key(&second.id) {
-                        hypatia_bus::payload::Side::First
+                        hypatia_research::Side::First
                     } else {
-                        hypatia_bus::payload::Side::Second
+                        hypatia_research::Side::Second
                     },
                     reason: "the lower id".into(),
                     usage,
@@ -945,7 +945,7 @@ mod steering {
             &mut record,
             "finished",
             Payload::RunFinished {
-                status: hypatia_bus::payload::RunStatus::Completed,
+                status: hypatia_research::RunStatus::Completed,
                 detail: "done".into(),
             },
         );

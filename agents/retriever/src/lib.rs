@@ -7,11 +7,12 @@ mod fusion;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use hypatia_bus::payload::{EvidencePassage, SkippedQuery};
-use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
+use hypatia_bus::Agent;
 use hypatia_core::{PaperId, PassageId};
-use hypatia_index::SearchRequest;
 use hypatia_project::Project;
+use hypatia_project::SearchRequest;
+use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
+use hypatia_research::{EvidencePassage, SkippedQuery};
 use tokio_util::sync::CancellationToken;
 
 pub use fusion::{RRF_K, reciprocal_rank_fusion};

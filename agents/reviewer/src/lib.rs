@@ -10,12 +10,11 @@ mod words;
 use std::sync::Arc;
 
 use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
-use hypatia_bus::payload::{
-    CitationCheck, ClosePaper, EvidencePassage, Hypothesis, NoveltyFinding, Review, Scores, Side,
-};
-use hypatia_bus::{Agent, AgentFailure, AgentName, Envelope, Payload};
-use hypatia_index::SearchRequest;
+use hypatia_bus::Agent;
 use hypatia_project::Project;
+use hypatia_project::SearchRequest;
+use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
+use hypatia_research::{CitationCheck, ClosePaper, EvidencePassage, Hypothesis, NoveltyFinding, Review, Scores, Side};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;

@@ -3,7 +3,7 @@
 //! can close the element, open a new one, or spell a chat template's
 //! control tokens (`<|im_start|>`, `</s>`, …).
 
-use hypatia_bus::payload::EvidencePassage;
+use hypatia_research::EvidencePassage;
 use serde::Serialize;
 
 /// Passage text is cut to this many characters in prompts, so a prompt

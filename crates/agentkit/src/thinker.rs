@@ -1,10 +1,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hypatia_bus::payload::CallUsage;
-use hypatia_bus::{AgentFailure, FailureKind};
 use hypatia_llm::{CallControl, ChatMessage, ChatRequest, ErrorKind, Llm, LlmError, Sampling};
 use hypatia_prompts::Prompts;
+use hypatia_research::CallUsage;
+use hypatia_research::{AgentFailure, FailureKind};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::Semaphore;

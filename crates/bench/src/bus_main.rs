@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use hypatia_bus::{Agent, AgentFailure, AgentName, Bus, Envelope, Payload, spawn_agent};
+use hypatia_bus::Journaled;
+use hypatia_bus::{Agent, Bus, spawn_agent};
+use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
 use hypatia_store::{JournalEntry, Store};
 use serde_json::json;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -345,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     // Fresh databases each time, so a kept --dir can be measured again.
-    let stamp = hypatia_bus::now_ms();
+    let stamp = hypatia_research::now_ms();
     let database = |what: &str| dir.join(format!("bus-bench-{stamp}-{what}.db"));
 
     let (bus, stream) = measure_bus(&database("bus"), &args).await?;

@@ -14,15 +14,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use hypatia_agentkit::{Thinker, ThinkerSettings};
-use hypatia_bus::payload::{Budget, RunSettings};
-use hypatia_bus::{Envelope, Payload};
+use hypatia_bus::RunJournal;
 use hypatia_gguf::{TinyModelSpec, ensure_tiny_model};
 use hypatia_llama::{LlamaEngine, LlamaSettings};
 use hypatia_llm::{BoxFuture, CallControl, ChatBackend, ChatRequest, Completion, Llm, LlmError};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, Project};
 use hypatia_prompts::Prompts;
-use hypatia_runs::RunRecord;
+use hypatia_research::{RunSettings, defaults};
 use hypatia_session::Session;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -151,8 +150,8 @@ async fn main() -> anyhow::Result<()> {
         rounds: args.rounds,
         leaders: args.leaders,
         seed: args.seed,
-        evidence_limit: 12,
-        budget: Budget::default(),
+        evidence_limit: defaults::EVIDENCE,
+        budget: Default::default(),
         model: llm.describe(),
         model_file: Some(model.clone()),
         provenance: None,
@@ -163,9 +162,7 @@ async fn main() -> anyhow::Result<()> {
     let wall = started.elapsed();
     session.stop().await;
 
-    let entries = project.store().run_messages(run_id, 0).await?;
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    let record = RunRecord::from_envelopes(run_id, &envelopes);
+    let record = RunJournal::new(project.store()).record(run_id).await?;
     let calls = timed.calls.lock().map(|c| c.clone()).unwrap_or_default();
     let in_model = covered(calls.clone());
     let overhead = 1.0 - in_model.as_secs_f64() / wall.as_secs_f64();
@@ -173,10 +170,6 @@ async fn main() -> anyhow::Result<()> {
         RunOutcome::Finished { status, detail } => format!("{} ({detail})", status.as_str()),
         RunOutcome::Interrupted => "interrupted".into(),
     };
-    let failures = envelopes
-        .iter()
-        .filter(|e| matches!(e.payload, Payload::TaskFailed { .. }))
-        .count();
     let stats = engine.stats();
     let report = json!({
         "model": llm.describe(),
@@ -190,8 +183,8 @@ async fn main() -> anyhow::Result<()> {
         "prompt_tokens": record.usage.prompt_tokens,
         "cached_prompt_tokens": record.usage.cached_prompt_tokens,
         "completion_tokens": record.usage.completion_tokens,
-        "messages_journaled": envelopes.len(),
-        "tasks_skipped": failures,
+        "messages_journaled": record.messages,
+        "tasks_skipped": record.failures.len(),
         "skipped": record.failures.iter().map(|f| format!("{}: {}", f.task, f.message)).collect::<Vec<_>>(),
         "time_in_model_calls_s": in_model.as_secs_f64(),
         "orchestration_overhead": overhead,

@@ -6,8 +6,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::payload::Payload;
-use crate::{AgentFailure, AgentName, Bus, Delivery, Envelope, FailureKind};
+use hypatia_research::{AgentFailure, AgentName, Envelope, FailureKind, Payload};
+
+use crate::{Bus, Delivery};
 
 /// An agent's behaviour: one request in, one reply payload (or failure) out.
 /// The runner journals the reply, retries transient failures, turns a panic

@@ -1,12 +1,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use hypatia_research::{AgentName, Envelope, RunStatus};
 use hypatia_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::payload::RunStatus;
-use crate::{AgentName, BusError, Envelope};
+use crate::{BusError, RunJournal};
 
 /// A request in an agent's inbox, with where to send the reply.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct Bus {
 }
 
 struct Inner {
-    store: Store,
+    journal: RunJournal,
     inboxes: Mutex<HashMap<AgentName, mpsc::Sender<Delivery>>>,
     events: broadcast::Sender<Envelope>,
     cancels: Mutex<HashMap<String, CancellationToken>>,
@@ -33,12 +33,18 @@ struct Inner {
 /// How many messages a subscriber may fall behind before it misses some.
 const STREAM_CAPACITY: usize = 4096;
 
+impl AsRef<RunJournal> for Bus {
+    fn as_ref(&self) -> &RunJournal {
+        &self.inner.journal
+    }
+}
+
 impl Bus {
     pub fn new(store: Store) -> Bus {
         let (events, _) = broadcast::channel(STREAM_CAPACITY);
         Bus {
             inner: Arc::new(Inner {
-                store,
+                journal: RunJournal::new(store),
                 inboxes: Mutex::new(HashMap::new()),
                 events,
                 cancels: Mutex::new(HashMap::new()),
@@ -47,8 +53,9 @@ impl Bus {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.inner.store
+    /// The journals the bus writes to: for reading a run back.
+    pub fn run_journal(&self) -> &RunJournal {
+        &self.inner.journal
     }
 
     /// Gives `name` a bounded inbox; the agent reads requests from the receiver.
@@ -70,31 +77,28 @@ impl Bus {
     }
 
     /// Creates the run with its first message.
-    pub async fn start_run(&self, question: &str, mut first: Envelope) -> Result<Envelope, BusError> {
+    pub async fn start_run(&self, question: &str, first: Envelope) -> Result<Envelope, BusError> {
         let _in_order = self.inner.journal_order.lock().await;
-        first.seq = self.inner.store.create_run(question, &first.to_entry()?).await?;
+        let first = self.inner.journal.create(question, first).await?;
         self.publish(&first);
         Ok(first)
     }
 
     /// Journals a message, then shows it to subscribers.
-    pub async fn journal(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
-        // Encoded outside the ordering lock: only the insert and the publication need it.
-        let entry = envelope.to_entry()?;
+    pub async fn journal(&self, envelope: Envelope) -> Result<Envelope, BusError> {
         let _in_order = self.inner.journal_order.lock().await;
-        envelope.seq = self.inner.store.append_message(&entry).await?;
+        let envelope = self.inner.journal.append(envelope).await?;
         self.publish(&envelope);
         Ok(envelope)
     }
 
     /// Journals the message that ends a run together with the run's status.
-    pub async fn finish_run(&self, mut last: Envelope, status: RunStatus, detail: &str) -> Result<Envelope, BusError> {
-        let entry = last.to_entry()?;
+    pub async fn finish_run(&self, last: Envelope, status: RunStatus, detail: &str) -> Result<Envelope, BusError> {
         let _in_order = self.inner.journal_order.lock().await;
-        last.seq = self
+        let last = self
             .inner
-            .store
-            .append_message_with_status(&entry, status.as_str(), Some(detail))
+            .journal
+            .append_with_status(last, status, Some(detail))
             .await?;
         self.publish(&last);
         Ok(last)
@@ -102,13 +106,12 @@ impl Bus {
 
     /// Journals a message that opens an ended run again (the researcher asked more of it), marking
     /// the run running in the same transaction.
-    pub async fn reopen_run(&self, mut envelope: Envelope) -> Result<Envelope, BusError> {
-        let entry = envelope.to_entry()?;
+    pub async fn reopen_run(&self, envelope: Envelope) -> Result<Envelope, BusError> {
         let _in_order = self.inner.journal_order.lock().await;
-        envelope.seq = self
+        let envelope = self
             .inner
-            .store
-            .append_message_with_status(&entry, RunStatus::Running.as_str(), None)
+            .journal
+            .append_with_status(envelope, RunStatus::Running, None)
             .await?;
         self.publish(&envelope);
         Ok(envelope)

@@ -1,5 +1,3 @@
-use serde::{Deserialize, Serialize};
-
 #[derive(Debug, thiserror::Error)]
 pub enum BusError {
     #[error("cannot journal message: {0}")]
@@ -14,42 +12,9 @@ pub enum BusError {
     AgentStopped { agent: String, id: String },
 }
 
-/// How an agent's failure should be treated by whoever asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureKind {
-    /// Worth trying again later (a busy server, a timeout).
-    Transient,
-    /// This task cannot succeed as asked (an answer that never validated, a
-    /// prompt too long); the run can go on without it.
-    Task,
-    /// The agent itself is broken (a bug, a lost model); the run fails.
-    Fatal,
-    /// Someone cancelled the run.
-    Cancelled,
-}
-
-/// Why an agent could not do what it was asked: journaled as the reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{message}")]
-pub struct AgentFailure {
-    pub kind: FailureKind,
-    pub message: String,
-}
-
-impl AgentFailure {
-    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        AgentFailure {
-            kind,
-            message: message.into(),
-        }
-    }
-
-    pub fn task(message: impl Into<String>) -> Self {
-        AgentFailure::new(FailureKind::Task, message)
-    }
-
-    pub fn fatal(message: impl Into<String>) -> Self {
-        AgentFailure::new(FailureKind::Fatal, message)
+impl BusError {
+    /// The message id is already journaled: another process wrote the same message first.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, BusError::Store(hypatia_store::StoreError::Duplicate { .. }))
     }
 }

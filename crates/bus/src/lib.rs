@@ -1,9 +1,9 @@
 //! The bus the agents talk over.
 //!
 //! Agents are tokio tasks behind cloneable handles. A request is an
-//! [`Envelope`] journaled in the project store *before* it is delivered; the
-//! answering agent journals its reply before the requester sees it. A run is
-//! therefore its journal, and resuming a run is folding that journal.
+//! [`Envelope`](hypatia_research::Envelope) journaled in the project store *before* it is
+//! delivered; the answering agent journals its reply before the requester sees it. A run is
+//! therefore its journal, and resuming a run is folding that journal ([`RunJournal::record`]).
 //!
 //! Channels: requests go into each agent's bounded inbox; replies come back
 //! on oneshot channels and never wait, so no cycle of bounded channels can
@@ -12,12 +12,10 @@
 
 mod agent;
 mod bus;
-mod envelope;
 mod error;
-pub mod payload;
+mod journal;
 
 pub use agent::{Agent, AgentHandle, SHUTDOWN_GRACE, spawn_agent};
 pub use bus::{Bus, Delivery};
-pub use envelope::{AgentName, Envelope, now_ms};
-pub use error::{AgentFailure, BusError, FailureKind};
-pub use payload::Payload;
+pub use error::BusError;
+pub use journal::{Journaled, RunJournal};

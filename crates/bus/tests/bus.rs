@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hypatia_bus::{Agent, AgentFailure, AgentName, Bus, BusError, Envelope, FailureKind, Payload, spawn_agent};
+use hypatia_bus::{Agent, Bus, BusError, Journaled, spawn_agent};
+use hypatia_research::{AgentFailure, AgentName, Envelope, FailureKind, Payload};
 use hypatia_store::{JournalEntry, Store, StoreError};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -23,12 +24,33 @@ async fn within<F: Future>(what: &str, future: F) -> F::Output {
         .unwrap_or_else(|_| panic!("{what} did not finish within {LIMIT:?}: the bus hung"))
 }
 
-async fn open_bus() -> (tempfile::TempDir, Bus) {
+/// A bus and the store under it, which the tests read (and write) behind the bus's back.
+#[derive(Clone)]
+struct TestBus {
+    bus: Bus,
+    store: Store,
+}
+
+impl std::ops::Deref for TestBus {
+    type Target = Bus;
+    fn deref(&self) -> &Bus {
+        &self.bus
+    }
+}
+
+impl TestBus {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+async fn open_bus() -> (tempfile::TempDir, TestBus) {
     let dir = tempfile::tempdir().expect("a temp dir for the store");
     let store = Store::open(&dir.path().join("project.db"))
         .await
         .expect("opening a fresh store");
-    (dir, Bus::new(store))
+    let bus = Bus::new(store.clone());
+    (dir, TestBus { bus, store })
 }
 
 async fn start(bus: &Bus, run: &str) -> Envelope {
@@ -62,7 +84,7 @@ fn evidence() -> Payload {
     }
 }
 
-async fn journal(bus: &Bus, run: &str) -> Vec<Envelope> {
+async fn journal(bus: &TestBus, run: &str) -> Vec<Envelope> {
     bus.store()
         .run_messages(run, 0)
         .await

@@ -7,7 +7,7 @@ use hypatia_core::{Paper, PaperId, SourceFormat};
 use hypatia_graph::CitationGraph;
 use hypatia_project::Project;
 
-use crate::RunError;
+use hypatia_project::ProjectError;
 
 /// The keys project papers are known by in the graph: the DOI, the arXiv id, then the Semantic
 /// Scholar or OpenAlex ids they were fetched under (`s2:…`, `openalex:…`, as their provenance
@@ -19,7 +19,7 @@ pub struct PaperKeys {
 
 impl PaperKeys {
     /// The fetched ids of every paper of the project.
-    pub async fn load(project: &Project) -> Result<PaperKeys, RunError> {
+    pub async fn load(project: &Project) -> Result<PaperKeys, ProjectError> {
         let mut keys = PaperKeys::default();
         for format in [SourceFormat::SemanticScholar, SourceFormat::OpenAlex] {
             for (record, id) in project.records_of_format(format).await? {
@@ -30,7 +30,7 @@ impl PaperKeys {
     }
 
     /// The fetched ids of just these papers (a report's few), read from their provenance.
-    pub async fn of_papers(project: &Project, papers: &[PaperId]) -> Result<PaperKeys, RunError> {
+    pub async fn of_papers(project: &Project, papers: &[PaperId]) -> Result<PaperKeys, ProjectError> {
         let mut keys = PaperKeys::default();
         for id in papers {
             let records: Vec<String> = project
@@ -88,7 +88,7 @@ impl PaperKeys {
 }
 
 /// Every paper of the project.
-pub async fn all_papers(project: &Project) -> Result<Vec<Paper>, RunError> {
+pub async fn all_papers(project: &Project) -> Result<Vec<Paper>, ProjectError> {
     let mut papers = Vec::new();
     loop {
         let page = project.list_papers(500, papers.len() as u32).await?;
@@ -102,7 +102,7 @@ pub async fn all_papers(project: &Project) -> Result<Vec<Paper>, RunError> {
 
 /// The stored edges as a graph; project papers carry their ids (and titles), each one node under
 /// its strongest key.
-pub async fn citation_graph(project: &Project) -> Result<CitationGraph, RunError> {
+pub async fn citation_graph(project: &Project) -> Result<CitationGraph, ProjectError> {
     let papers = all_papers(project).await?;
     let keys = PaperKeys::load(project).await?;
     let by_key = keys.index(&papers);
@@ -128,7 +128,7 @@ pub async fn citation_graph(project: &Project) -> Result<CitationGraph, RunError
 
 /// Citations (citing, cited) among `papers` only: what a report draws. Reads only the edges whose
 /// both ends are keys of these papers, not the whole graph.
-pub async fn citations_among(project: &Project, papers: &[&Paper]) -> Result<Vec<(PaperId, PaperId)>, RunError> {
+pub async fn citations_among(project: &Project, papers: &[&Paper]) -> Result<Vec<(PaperId, PaperId)>, ProjectError> {
     let ids: Vec<PaperId> = papers.iter().map(|p| p.id.clone()).collect();
     let keys = PaperKeys::of_papers(project, &ids).await?;
     let by_key = keys.index(papers.iter().copied());

@@ -4,14 +4,15 @@
 //! This crate does no IO and cannot fail on user input: every function here
 //! takes text and returns values.
 
-pub mod backoff;
 mod ids;
 mod normalize;
 mod paper;
 mod passage;
+mod text;
 pub mod time;
 
 pub use ids::{InvalidId, PaperId, PassageId};
 pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};
 pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};
 pub use passage::{Passage, split_passages};
+pub use text::{at_line, line_of};

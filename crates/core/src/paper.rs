@@ -59,10 +59,6 @@ impl SourceFormat {
             SourceFormat::Crossref => "crossref",
         }
     }
-
-    pub fn is_online(self) -> bool {
-        SourceFormat::ONLINE.contains(&self)
-    }
 }
 
 impl fmt::Display for SourceFormat {

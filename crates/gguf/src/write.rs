@@ -1,9 +1,6 @@
 //! A minimal GGUF writer: metadata of the types a llama model needs, F32 tensors, alignment 32.
 
-use std::path::Path;
-
-use crate::atomic::write_atomically;
-use crate::{GgmlType, GgufError, ValueType};
+use crate::{GgmlType, ValueType};
 
 /// Tensor data starts, and each tensor's data begins, at a multiple of this many bytes.
 pub const ALIGNMENT: u64 = 32;
@@ -98,11 +95,6 @@ impl GgufWriter {
             pad(&mut out);
         }
         out
-    }
-
-    /// Writes the file to `path` atomically: to a temporary file beside it, then renamed over it.
-    pub fn write_to(&self, path: &Path) -> Result<(), GgufError> {
-        write_atomically(path, &self.to_bytes())
     }
 }
 

@@ -125,8 +125,4 @@ pub(crate) struct Parsed {
 
 pub(crate) type ParseResult = Result<Parsed, (String, String)>;
 
-/// 1-based line number of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let offset = offset.min(text.len());
-    text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
-}
+pub(crate) use hypatia_core::line_of;

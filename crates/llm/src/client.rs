@@ -1,7 +1,6 @@
 use std::sync::Arc;
 
 use hypatia_prompts::Prompts;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::bounds::bounded_for_budget;
@@ -189,17 +188,5 @@ impl Llm {
                 conversation.sampling.seed = Some(seed.wrapping_add(attempt.wrapping_mul(0x9E37_79B9)));
             }
         }
-    }
-
-    /// Like [`Llm::complete_json`], then deserialised into `T` (whose shape the schema should describe).
-    pub async fn complete_as<T: DeserializeOwned>(
-        &self,
-        request: ChatRequest,
-        control: CallControl,
-    ) -> Result<(T, Usage), LlmError> {
-        let answer = self.complete_json(request, control).await?;
-        let typed = serde_json::from_value(answer.value)
-            .map_err(|error| LlmError::InvalidOutput(format!("the answer does not fit the expected type: {error}")))?;
-        Ok((typed, answer.usage))
     }
 }

@@ -9,7 +9,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ProjectError;
+/// The project's settings file, whose model sections are one layer.
+pub const PROJECT_FILE: &str = "hypatia.toml";
+
+/// A configuration file or variable that cannot be used, named with what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -174,7 +184,7 @@ impl ModelConfig {
         project: Option<(&Path, &ModelSettings)>,
         env: &dyn Fn(&str) -> Option<String>,
         flags: &ModelFlags,
-    ) -> Result<ModelConfig, ProjectError> {
+    ) -> Result<ModelConfig, ConfigError> {
         let mut settings = ModelSettings::default();
         // The highest layer that names or implies a backend decides it.
         let mut backend: Option<BackendKind> = None;
@@ -197,8 +207,8 @@ impl ModelConfig {
         }
         if let Some((root, project_settings)) = project {
             if project_settings.openai.api_key.is_some() {
-                return Err(ProjectError::Config {
-                    path: root.join(crate::CONFIG_FILE),
+                return Err(ConfigError::Invalid {
+                    path: root.join(PROJECT_FILE),
                     message: "[openai] api_key does not belong in a project file, which may be shared or committed; \
                               set OPENAI_API_KEY or put it in the user config file"
                         .into(),
@@ -207,7 +217,7 @@ impl ModelConfig {
             backend = implied_backend(project_settings).or(backend);
             overlay(&mut settings, relative_to(project_settings.clone(), root));
             layers.push(Layer {
-                name: format!("project {}", root.join(crate::CONFIG_FILE).display()),
+                name: format!("project {}", root.join(PROJECT_FILE).display()),
                 applied: true,
             });
         }
@@ -217,7 +227,7 @@ impl ModelConfig {
             .filter(|value| !value.trim().is_empty())
             .map(|text| text.parse::<BackendKind>())
             .transpose()
-            .map_err(|message| ProjectError::Config {
+            .map_err(|message| ConfigError::Invalid {
                 path: PathBuf::from("$HYPATIA_BACKEND"),
                 message,
             })?;
@@ -311,12 +321,61 @@ fn implied_backend(layer: &ModelSettings) -> Option<BackendKind> {
     })
 }
 
-pub(crate) fn load_settings(path: &Path) -> Result<ModelSettings, ProjectError> {
-    let text = std::fs::read_to_string(path).map_err(ProjectError::io(path))?;
-    toml::from_str(&text).map_err(|error| ProjectError::Config {
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_owned(),
-        message: crate::config::describe_toml_error(&text, &error),
+        source,
     })
+}
+
+fn load_settings(path: &Path) -> Result<ModelSettings, ConfigError> {
+    let text = read(path)?;
+    toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+        path: path.to_owned(),
+        message: describe_toml_error(&text, &error),
+    })
+}
+
+/// The configuration in effect: the user file, the project's file when there is a project at
+/// `project_root`, this process's environment, then `flags`.
+pub fn resolve_config(project_root: Option<&Path>, flags: &ModelFlags) -> Result<ModelConfig, ConfigError> {
+    let project = project_root
+        .map(|root| project_settings(root).map(|settings| (root, settings)))
+        .transpose()?;
+    let env = |name: &str| std::env::var(name).ok();
+    ModelConfig::resolve(project.as_ref().map(|(root, settings)| (*root, settings)), &env, flags)
+}
+
+/// The model sections of a project's `hypatia.toml` (`[model]`, `[openai]`, `[generation]`); the
+/// project's own sections are the project's to check.
+pub fn project_settings(root: &Path) -> Result<ModelSettings, ConfigError> {
+    #[derive(Deserialize)]
+    struct ProjectFile {
+        #[serde(default)]
+        model: ModelSection,
+        #[serde(default)]
+        openai: OpenAiSection,
+        #[serde(default)]
+        generation: GenerationSection,
+        #[serde(flatten)]
+        _project: toml::Table,
+    }
+    let path = root.join(PROJECT_FILE);
+    let text = read(&path)?;
+    let file: ProjectFile = toml::from_str(&text).map_err(|error| ConfigError::Invalid {
+        path: path.clone(),
+        message: describe_toml_error(&text, &error),
+    })?;
+    Ok(ModelSettings {
+        model: file.model,
+        openai: file.openai,
+        generation: file.generation,
+    })
+}
+
+/// A TOML error as `line N: message`.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    hypatia_core::at_line(text, error.span().map(|span| span.start), error.message())
 }
 
 fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
@@ -340,16 +399,16 @@ fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
     settings
 }
 
-fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, ProjectError> {
+fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, ConfigError> {
     // An empty variable is unset, not an empty setting.
     let env = &|name: &str| env(name).filter(|value| !value.trim().is_empty());
     fn number<T: std::str::FromStr>(
         env: &dyn Fn(&str) -> Option<String>,
         name: &str,
-    ) -> Result<Option<T>, ProjectError> {
+    ) -> Result<Option<T>, ConfigError> {
         env(name)
             .map(|text| {
-                text.trim().parse::<T>().map_err(|_| ProjectError::Config {
+                text.trim().parse::<T>().map_err(|_| ConfigError::Invalid {
                     path: PathBuf::from(format!("${name}")),
                     message: format!("`{text}` is not a valid number"),
                 })
@@ -371,7 +430,7 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, Proje
                 Some("1" | "true" | "on") => Some(true),
                 Some("0" | "false" | "off") => Some(false),
                 Some(other) => {
-                    return Err(ProjectError::Config {
+                    return Err(ConfigError::Invalid {
                         path: PathBuf::from("$HYPATIA_PREFIX_CACHE"),
                         message: format!("`{other}` is not on/off, true/false or 1/0"),
                     });

@@ -1,10 +1,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{BackendKind, GenerationSection, ModelConfig};
 use hypatia_llama::{LlamaEngine, LlamaSettings, ModelSummary};
 use hypatia_llm::{ChatBackend, Llm, LlmError, Sampling};
 use hypatia_openai::{OpenAiBackend, OpenAiConfig, StructuredMode};
-use hypatia_project::{BackendKind, GenerationSection, ModelConfig};
 use hypatia_prompts::Prompts;
 
 #[derive(Debug, thiserror::Error)]

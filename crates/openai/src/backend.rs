@@ -13,7 +13,7 @@ use crate::errors::{
 };
 use crate::sse::{SseEvent, SseParser};
 use crate::wire::{self, BodyOptions, ChatResponse, JsonMode, StreamChunk, WireUsage};
-use hypatia_core::backoff::{Backoff, parse_retry_after};
+use hypatia_retry::{Backoff, parse_retry_after};
 
 /// The most of a response body that is read: far more than any chat answer.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;

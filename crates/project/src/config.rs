@@ -6,7 +6,6 @@ use hypatia_index::Analyzer;
 use serde::{Deserialize, Serialize};
 
 use crate::ProjectError;
-use crate::model_config::{GenerationSection, ModelSection, ModelSettings, OpenAiSection};
 
 pub const CONFIG_FILE: &str = "hypatia.toml";
 
@@ -16,16 +15,14 @@ pub struct ProjectConfig {
     pub project: ProjectSection,
     #[serde(default)]
     pub index: IndexSection,
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub model: ModelSection,
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub openai: OpenAiSection,
-    #[serde(default, skip_serializing_if = "is_default")]
-    pub generation: GenerationSection,
-}
-
-fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
+    /// The model sections, `[model]`, `[openai]` and `[generation]`: read and checked by
+    /// `hypatia-models`, which builds the model; kept here so the file round-trips whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<toml::Table>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai: Option<toml::Table>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,9 +44,9 @@ impl ProjectConfig {
         ProjectConfig {
             project: ProjectSection { name: name.to_owned() },
             index: IndexSection::default(),
-            model: ModelSection::default(),
-            openai: OpenAiSection::default(),
-            generation: GenerationSection::default(),
+            model: None,
+            openai: None,
+            generation: None,
         }
     }
 
@@ -61,15 +58,6 @@ impl ProjectConfig {
         })
     }
 
-    /// The model sections, for [`crate::ModelConfig::resolve`].
-    pub fn model_settings(&self) -> ModelSettings {
-        ModelSettings {
-            model: self.model.clone(),
-            openai: self.openai.clone(),
-            generation: self.generation.clone(),
-        }
-    }
-
     pub fn to_toml(&self) -> String {
         let body = toml::to_string_pretty(self).unwrap_or_default();
         format!(
@@ -79,18 +67,8 @@ impl ProjectConfig {
 }
 
 /// A TOML error as `line N: message`.
-pub(crate) fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let line = error.span().map(|span| {
-        text.as_bytes()[..span.start.min(text.len())]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1
-    });
-    match line {
-        Some(line) => format!("line {line}: {}", error.message()),
-        None => error.message().to_owned(),
-    }
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    hypatia_core::at_line(text, error.span().map(|span| span.start), error.message())
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ mod config;
 mod error;
 mod ingest;
 mod locate;
-mod model_config;
 mod project;
 mod run_lock;
 mod sync;
@@ -17,10 +16,6 @@ pub use config::{CONFIG_FILE, ProjectConfig};
 pub use error::ProjectError;
 pub use ingest::{IngestOptions, IngestProgress, IngestSummary};
 pub use locate::{DATA_DIR, find_project_root};
-pub use model_config::{
-    BackendKind, GenerationSection, Layer, MASK, ModelConfig, ModelFlags, ModelSection, ModelSettings, OpenAiSection,
-    user_config_path,
-};
 pub use project::{Project, ProjectStatus};
 pub use run_lock::RunLock;
 

@@ -3,12 +3,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hypatia_bus::Payload;
-use hypatia_bus::payload::{
+use hypatia_core::{Paper, PaperId, PassageId};
+use hypatia_research::Payload;
+use hypatia_research::{
     CitationCheck, EvidencePassage, ModelIdentity, Plan, RunProvenance, RunSettings, Scores, SkippedQuery,
 };
-use hypatia_core::{Paper, PaperId, PassageId};
-use hypatia_runs::{FailureRecord, RunRecord, RunReport, UsageTotals};
+use hypatia_runs::elo::INITIAL_RATING;
+use hypatia_runs::{FailureRecord, RunRecord, UsageTotals};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::citation_keys;
@@ -241,7 +242,6 @@ impl ExportDocument {
     /// given, stored in the project with the same text; every paper named must be stored.
     pub fn build(record: &RunRecord, meta: &RunMeta, library: &Library) -> Result<ExportDocument, ExportError> {
         check_integrity(record, library)?;
-        let report = RunReport::new(record, &meta.question, &meta.status, meta.detail.as_deref());
 
         let referenced = referenced_papers(record);
         let cited_papers: BTreeSet<PaperId> = record
@@ -254,60 +254,72 @@ impl ExportDocument {
         let key_of = |id: &PaperId| keys.get(id).cloned().unwrap_or_else(|| id.to_string());
         bibliography.sort_by_key(|paper| key_of(&paper.id));
 
-        let close_entry = |paper: &hypatia_bus::payload::ClosePaper| ClosePaperEntry {
+        let close_entry = |paper: &hypatia_research::ClosePaper| ClosePaperEntry {
             paper_id: paper.paper_id.clone(),
             key: key_of(&paper.paper_id),
             title: paper.title.clone(),
             year: paper.year,
             similarity: paper.similarity,
         };
-        let hypotheses = report
-            .hypotheses
+        let ratings = record.ratings();
+        let hypotheses = record
+            .ranking()
             .iter()
-            .map(|h| {
-                let review = record.reviews.get(&h.id).map(|review| ReviewEntry {
+            .enumerate()
+            .filter_map(|(index, id)| {
+                let hypothesis = record.hypotheses.get(id)?;
+                let review = record.reviews.get(id).map(|review| ReviewEntry {
                     scores: review.scores,
                     critique: review.critique.clone(),
                     citation_checks: review.citations.clone(),
                     closest_papers: review.novelty.closest.iter().map(close_entry).collect(),
                     restates: review.novelty.restates.as_ref().map(close_entry),
                 });
-                HypothesisEntry {
-                    rank: h.rank,
-                    id: h.id.clone(),
-                    round: h.round,
-                    parent: h.parent.clone(),
-                    statement: h.statement.clone(),
-                    rationale: h.rationale.clone(),
-                    prediction: h.prediction.clone(),
-                    experiment: h.experiment.clone(),
-                    rating: h.rating,
-                    rating_history: h
-                        .rating_history
-                        .iter()
-                        .map(|&(round, rating)| RatingPoint { round, rating })
-                        .collect(),
-                    matches_won: h.matches_won,
-                    matches_lost: h.matches_lost,
-                    review,
-                    researcher_critiques: record.steering.critiques_of(&h.id).to_vec(),
-                    citations: h
-                        .citations
-                        .iter()
-                        .map(|c| CitationEntry {
-                            passage_id: c.passage_id.clone(),
-                            paper_id: c.paper_id.clone(),
-                            key: key_of(&c.paper_id),
-                            title: c.title.clone(),
-                            year: c.year,
-                            text: library
-                                .passages
-                                .get(&c.passage_id)
-                                .cloned()
-                                .unwrap_or_else(|| c.text.clone()),
+                let rating_history = record
+                    .rounds_finished
+                    .iter()
+                    .filter_map(|(round, list)| {
+                        let (_, rating) = list.iter().find(|(h, _)| h == id)?;
+                        Some(RatingPoint {
+                            round: *round,
+                            rating: round_to_tenth(*rating),
                         })
-                        .collect(),
-                }
+                    })
+                    .collect();
+                let citations = hypothesis
+                    .citations
+                    .iter()
+                    .filter_map(|passage| record.evidence_passage(passage))
+                    .map(|passage| CitationEntry {
+                        passage_id: passage.passage_id.clone(),
+                        paper_id: passage.paper_id.clone(),
+                        key: key_of(&passage.paper_id),
+                        title: passage.title.clone(),
+                        year: passage.year,
+                        text: library
+                            .passages
+                            .get(&passage.passage_id)
+                            .cloned()
+                            .unwrap_or_else(|| passage.text.clone()),
+                    })
+                    .collect();
+                Some(HypothesisEntry {
+                    rank: index + 1,
+                    id: id.clone(),
+                    round: hypothesis.round,
+                    parent: hypothesis.parent.clone(),
+                    statement: hypothesis.statement.clone(),
+                    rationale: hypothesis.rationale.clone(),
+                    prediction: hypothesis.prediction.clone(),
+                    experiment: hypothesis.experiment.clone(),
+                    rating: round_to_tenth(ratings.get(id).copied().unwrap_or(INITIAL_RATING)),
+                    rating_history,
+                    matches_won: record.matches.iter().filter(|m| m.winner_id() == id).count() as u32,
+                    matches_lost: record.matches.iter().filter(|m| m.loser_id() == id).count() as u32,
+                    review,
+                    researcher_critiques: record.steering.critiques_of(id).to_vec(),
+                    citations,
+                })
             })
             .collect();
 
@@ -395,7 +407,7 @@ impl ExportDocument {
                         .iter()
                         .map(|(id, rating)| RoundRating {
                             hypothesis_id: id.clone(),
-                            rating: (rating * 10.0).round() / 10.0,
+                            rating: round_to_tenth(*rating),
                         })
                         .collect(),
                 })
@@ -466,7 +478,7 @@ impl SteeringEntry {
     }
 }
 
-fn steering_entry(message: &hypatia_bus::Envelope) -> Option<SteeringEntry> {
+fn steering_entry(message: &hypatia_research::Envelope) -> Option<SteeringEntry> {
     let entry = |action,
                  paper_id: Option<&PaperId>,
                  title: Option<&String>,
@@ -501,6 +513,11 @@ fn steering_entry(message: &hypatia_bus::Envelope) -> Option<SteeringEntry> {
         Payload::RoundRequested { reason } => entry(SteeringAction::Round, None, None, None, Some(reason)),
         _ => return None,
     })
+}
+
+/// Ratings are shown to a tenth of a point.
+fn round_to_tenth(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
 }
 
 pub fn referenced_papers(record: &RunRecord) -> BTreeSet<PaperId> {

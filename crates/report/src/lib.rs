@@ -1,6 +1,7 @@
 //! Reports of review runs. [`ExportDocument::build`] turns a run's folded journal and the papers it
 //! refers to into one document, refusing any citation that does not resolve to a stored passage (the
-//! integrity gate); each format renders that document. Pure: text in, text out; the binary reads
+//! integrity gate); each format renders that document, and [`RunReport`] (what `review --json` and
+//! `runs show` print) is a view of it. Pure: text in, text out; the binary reads
 //! the store and writes the files.
 
 mod bibliography;
@@ -12,6 +13,7 @@ mod html;
 mod keys;
 mod markdown;
 mod reproducibility;
+mod summary;
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +25,7 @@ pub use document::{
 };
 pub use graph::{Edge, EvidenceGraph, Node};
 pub use keys::citation_keys;
+pub use summary::{CitationReport, HypothesisReport, RunReport, UsageReport};
 
 /// The JSON Schema of the `json` export.
 pub const JSON_SCHEMA: &str = include_str!("../schema/export.schema.json");

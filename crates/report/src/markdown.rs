@@ -80,7 +80,7 @@ fn leaderboard(out: &mut String, doc: &ExportDocument) {
     );
     out.push_str("|---:|---|---:|:---:|:---:|:---:|:---:|:---:|\n");
     for h in &doc.hypotheses {
-        let score = |f: fn(&hypatia_bus::payload::Scores) -> u8| {
+        let score = |f: fn(&hypatia_research::Scores) -> u8| {
             h.review.as_ref().map_or("–".to_owned(), |r| f(&r.scores).to_string())
         };
         let _ = writeln!(

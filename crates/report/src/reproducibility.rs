@@ -1,8 +1,8 @@
 //! The reproducibility appendix, shared by the Markdown and HTML reports: what ran, with what, and
 //! what it cost.
 
-use hypatia_bus::payload::ModelIdentity;
 use hypatia_core::time::utc_rfc3339;
+use hypatia_research::ModelIdentity;
 
 use crate::document::{ExportDocument, human_bytes};
 

@@ -463,7 +463,7 @@ fn tool_for_test(program: &str, version_flag: &str, require: &str) -> Option<std
 
 #[test]
 fn a_citation_of_a_pinned_passage_passes_the_gate_and_one_never_given_does_not() {
-    use hypatia_bus::{AgentName, Envelope, Payload};
+    use hypatia_research::{AgentName, Envelope, Payload};
     let fixture = fixture();
     let pinned = passage("doi:10.1000/delta", 1);
     let citing = |envelopes: &[Envelope]| {

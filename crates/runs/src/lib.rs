@@ -8,9 +8,7 @@
 
 pub mod elo;
 mod record;
-mod report;
 mod steering;
 
 pub use record::{FailureRecord, MatchRecord, RunRecord, UsageTotals};
-pub use report::{CitationReport, HypothesisReport, RunReport};
 pub use steering::{PinnedPaper, Steering};

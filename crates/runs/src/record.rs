@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
-use hypatia_bus::payload::{EvidencePassage, Hypothesis, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery};
-use hypatia_bus::{AgentFailure, Envelope, FailureKind, Payload};
+use hypatia_research::{AgentFailure, Envelope, FailureKind, Payload};
+use hypatia_research::{EvidencePassage, Hypothesis, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery};
 use serde::{Deserialize, Serialize};
 
 use crate::elo;
@@ -91,6 +91,8 @@ pub struct RunRecord {
     pub last_ms: i64,
     session_start_ms: i64,
     pub messages: u64,
+    /// The journal position of the last journaled message folded in: a reader goes on from there.
+    pub last_seq: i64,
 }
 
 impl RunRecord {
@@ -107,6 +109,7 @@ impl RunRecord {
 
     pub fn apply(&mut self, envelope: &Envelope) {
         self.messages += 1;
+        self.last_seq = self.last_seq.max(envelope.seq);
         if self.started_ms == 0 {
             self.started_ms = envelope.time_ms;
         }

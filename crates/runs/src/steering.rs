@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hypatia_bus::payload::EvidencePassage;
-use hypatia_bus::{Envelope, Payload};
 use hypatia_core::{PaperId, PassageId};
+use hypatia_research::EvidencePassage;
+use hypatia_research::{Envelope, Payload};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PinnedPaper {

@@ -1,9 +1,9 @@
 //! Stored runs as the CLI and the terminal UI read them: the journal folded, the status as a
 //! person should see it, and the checked export document.
 
-use hypatia_bus::{BusError, Envelope};
+use hypatia_bus::{BusError, RunJournal};
 use hypatia_project::{Project, ProjectError};
-use hypatia_report::{ExportDocument, ExportError, Library, RunMeta, referenced_papers};
+use hypatia_report::{ExportDocument, ExportError, Library, RunMeta, RunReport, referenced_papers};
 use hypatia_runs::RunRecord;
 use hypatia_store::{RunRow, StoreError};
 
@@ -14,7 +14,7 @@ pub enum RunError {
     #[error("there is no paper `{0}` in this project (`hypatia search` shows paper ids)")]
     NoSuchPaper(String),
     #[error(transparent)]
-    Steer(#[from] hypatia_planner::SteerError),
+    Steer(#[from] crate::SteerError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -31,9 +31,8 @@ pub async fn load_record(project: &Project, run_id: &str) -> Result<(RunRow, Run
     let Some(run) = store.run(run_id).await? else {
         return Err(RunError::NoSuchRun(run_id.to_owned()));
     };
-    let entries = store.run_messages(run_id, 0).await?;
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    Ok((run, RunRecord::from_envelopes(run_id, &envelopes)))
+    let record = RunJournal::new(store).record(run_id).await?;
+    Ok((run, record))
 }
 
 /// A run marked running that no process holds was interrupted (killed, or Ctrl-C).
@@ -52,6 +51,11 @@ pub async fn load_document(project: &Project, run_id: &str) -> Result<ExportDocu
     document_of(project, &run, &record).await
 }
 
+/// What `review --json` and `runs show` print: a view of the run's export document.
+pub async fn load_report(project: &Project, run_id: &str) -> Result<RunReport, RunError> {
+    Ok(RunReport::of(&load_document(project, run_id).await?))
+}
+
 /// The export document of a run already folded.
 pub async fn document_of(project: &Project, run: &RunRow, record: &RunRecord) -> Result<ExportDocument, RunError> {
     let mut library = Library::default();
@@ -63,7 +67,7 @@ pub async fn document_of(project: &Project, run: &RunRow, record: &RunRecord) ->
     }
     // Citations between papers the report names, where the citation graph has them.
     let named: Vec<&hypatia_core::Paper> = library.papers.values().collect();
-    library.citation_edges = crate::citations_among(project, &named).await?;
+    library.citation_edges = hypatia_citations::citations_among(project, &named).await?;
     let meta = RunMeta {
         run_id: run.id.clone(),
         question: run.question.clone(),

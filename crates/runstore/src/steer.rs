@@ -2,11 +2,10 @@
 //! message to the planner. Whoever drives the run reads it from the journal (this process or
 //! another), so a headless run can be steered from the terminal UI or the CLI alike.
 
-use hypatia_bus::payload::{EvidencePassage, RunStatus};
-use hypatia_bus::{AgentName, Bus, BusError, Envelope, Payload};
+use hypatia_bus::{BusError, RunJournal};
 use hypatia_core::PaperId;
+use hypatia_research::{AgentName, Envelope, EvidencePassage, Payload, RunStatus};
 use hypatia_runs::RunRecord;
-use hypatia_store::StoreError;
 
 /// The longest critique taken; a reviewer prompt has room for a few of them.
 pub const CRITIQUE_MAX_CHARS: usize = 2000;
@@ -73,25 +72,24 @@ pub enum SteerError {
     Bus(#[from] BusError),
 }
 
-/// Checks `steer` against the run's journal and journals it.
-pub async fn steer(bus: &Bus, run_id: &str, steer: Steer) -> Result<Steered, SteerError> {
+/// Checks `steer` against the run's journal and journals it. Nothing is delivered: whoever drives
+/// the run reads it from the journal.
+pub async fn journal_steer(journal: &RunJournal, run_id: &str, steer: Steer) -> Result<Steered, SteerError> {
     // Another process steering at the same moment takes the same id: read again and retry.
     for _ in 0..4 {
-        match try_steer(bus, run_id, &steer).await {
-            Err(SteerError::Bus(BusError::Store(StoreError::Duplicate { .. }))) => continue,
+        match try_steer(journal, run_id, &steer).await {
+            Err(SteerError::Bus(error)) if error.is_duplicate() => continue,
             other => return other,
         }
     }
-    try_steer(bus, run_id, &steer).await
+    try_steer(journal, run_id, &steer).await
 }
 
-async fn try_steer(bus: &Bus, run_id: &str, steer: &Steer) -> Result<Steered, SteerError> {
-    let entries = bus.store().run_messages(run_id, 0).await.map_err(BusError::from)?;
-    if entries.is_empty() {
+async fn try_steer(journal: &RunJournal, run_id: &str, steer: &Steer) -> Result<Steered, SteerError> {
+    let record = journal.record(run_id).await?;
+    if record.messages == 0 {
         return Err(SteerError::NoSuchRun(run_id.to_owned()));
     }
-    let envelopes: Vec<Envelope> = entries.iter().map(Envelope::from_entry).collect::<Result<_, _>>()?;
-    let record = RunRecord::from_envelopes(run_id, &envelopes);
     let payload = checked(&record, steer)?;
     let completed = matches!(record.status, Some((RunStatus::Completed, _)));
     if let Some((status, _)) = &record.status
@@ -111,9 +109,9 @@ async fn try_steer(bus: &Bus, run_id: &str, steer: &Steer) -> Result<Steered, St
         payload,
     );
     let journaled = if reopens {
-        bus.reopen_run(message).await?
+        journal.append_with_status(message, RunStatus::Running, None).await?
     } else {
-        bus.journal(message).await?
+        journal.append(message).await?
     };
     Ok(Steered {
         message_id: journaled.id,

@@ -1,13 +1,13 @@
 //! Steering as the CLI and the terminal UI offer it: papers named by id and read from the
-//! project, then handed to the planner's checks and journaled.
+//! project, then checked against the run (`steer.rs`) and journaled.
 
-use hypatia_bus::Bus;
-use hypatia_bus::payload::EvidencePassage;
+use hypatia_bus::RunJournal;
 use hypatia_core::PaperId;
-use hypatia_planner::{Steer, Steered};
 use hypatia_project::Project;
+use hypatia_research::EvidencePassage;
 
 use crate::RunError;
+use crate::steer::{Steer, Steered, journal_steer};
 
 /// Passages of a pinned paper given to the agents: its first sentences, where an abstract
 /// states what the paper is about.
@@ -23,8 +23,8 @@ pub enum SteerAction {
     AnotherRound { reason: String },
 }
 
-/// Journals `action` for `run_id` after the planner's checks.
-pub async fn steer(project: &Project, bus: &Bus, run_id: &str, action: SteerAction) -> Result<Steered, RunError> {
+/// Journals `action` for `run_id` after checking it against the run.
+pub async fn steer(project: &Project, run_id: &str, action: SteerAction) -> Result<Steered, RunError> {
     let steer = match action {
         SteerAction::Pin(paper_id) => {
             let (paper, passages) = project
@@ -67,5 +67,6 @@ pub async fn steer(project: &Project, bus: &Bus, run_id: &str, action: SteerActi
         },
         SteerAction::AnotherRound { reason } => Steer::AnotherRound { reason },
     };
-    Ok(hypatia_planner::steer(bus, run_id, steer).await?)
+    let journal = RunJournal::new(project.store());
+    Ok(journal_steer(&journal, run_id, steer).await?)
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use hypatia_core::backoff::{Backoff, parse_retry_after};
+use hypatia_retry::{Backoff, parse_retry_after};
 use tokio::time::Instant;
 
 use crate::cache::ResponseCache;

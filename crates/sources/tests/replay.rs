@@ -52,7 +52,7 @@ fn config(server: &MockServer, cache: Option<PathBuf>) -> SourcesConfig {
         request_timeout: Duration::from_millis(800),
         max_wait: Duration::from_secs(5),
         max_attempts: 4,
-        backoff: hypatia_core::backoff::Backoff {
+        backoff: hypatia_retry::Backoff {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(200),
         },

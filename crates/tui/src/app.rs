@@ -5,11 +5,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use hypatia_bus::Envelope;
 use hypatia_core::{Paper, PaperId};
 use hypatia_project::PaperHit;
 use hypatia_report::ExportDocument;
-use hypatia_session::SteerAction;
+use hypatia_research::Envelope;
+use hypatia_runstore::SteerAction;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -271,7 +271,7 @@ impl App {
             Key::Backspace => {
                 form.text.pop();
             }
-            Key::Char(c) if form.text.chars().count() < hypatia_session::CRITIQUE_MAX_CHARS => form.text.push(c),
+            Key::Char(c) if form.text.chars().count() < hypatia_runstore::CRITIQUE_MAX_CHARS => form.text.push(c),
             _ => {}
         }
         Vec::new()

@@ -128,7 +128,7 @@ impl HypothesesState {
             .hypotheses
             .iter()
             .map(|h| {
-                let score = |f: fn(&hypatia_bus::payload::Scores) -> u8| {
+                let score = |f: fn(&hypatia_research::Scores) -> u8| {
                     h.review.as_ref().map_or("-".to_owned(), |r| f(&r.scores).to_string())
                 };
                 Row::new(vec![

@@ -41,8 +41,8 @@ impl Default for NewRunForm {
     fn default() -> Self {
         NewRunForm {
             question: String::new(),
-            hypotheses: "4".to_owned(),
-            rounds: "2".to_owned(),
+            hypotheses: hypatia_research::defaults::HYPOTHESES.to_string(),
+            rounds: hypatia_research::defaults::ROUNDS.to_string(),
             field: 0,
             problem: None,
         }

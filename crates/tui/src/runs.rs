@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hypatia_bus::{AgentName, Envelope, Payload};
+use hypatia_research::{AgentName, Envelope, Payload};
 use hypatia_runs::RunRecord;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -5,10 +5,10 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hypatia_bus::Envelope;
+use hypatia_bus::RunJournal;
 use hypatia_project::{Project, SearchRequest};
 use hypatia_report::Format;
-use hypatia_session::SteerAction;
+use hypatia_runstore::SteerAction;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, MouseEventKind};
 use ratatui::crossterm::execute;
 use tokio::sync::mpsc;
@@ -158,7 +158,7 @@ impl Worker {
                 Ok(rows) => Ok(rows
                     .into_iter()
                     .map(|row| RunSummary {
-                        status: hypatia_session::shown_status(project, &row.id, &row.status),
+                        status: hypatia_runstore::shown_status(project, &row.id, &row.status),
                         id: row.id,
                         question: row.question,
                         messages: row.messages,
@@ -169,7 +169,7 @@ impl Worker {
             Command::Follow(run_id) => self.journal(run_id, 0, true).await,
             Command::Poll { run_id, after_seq } => self.journal(run_id, after_seq, false).await,
             Command::LoadDocument(run_id) => Outcome::Document(
-                hypatia_session::load_document(project, &run_id)
+                hypatia_runstore::load_document(project, &run_id)
                     .await
                     .map(Box::new)
                     .map_err(|e| e.to_string()),
@@ -211,8 +211,7 @@ impl Worker {
             SteerAction::Critique { hypothesis, .. } => format!("critique of {hypothesis} sent"),
             SteerAction::AnotherRound { .. } => "another round asked for".to_owned(),
         };
-        let bus = hypatia_bus::Bus::new(self.project.store());
-        let steered = hypatia_session::steer(&self.project, &bus, &run_id, action)
+        let steered = hypatia_runstore::steer(&self.project, &run_id, action)
             .await
             .map_err(|e| e.to_string())?;
         let driven_here = self.launcher.as_ref().is_some_and(|l| l.is_active(&run_id));
@@ -236,17 +235,11 @@ impl Worker {
     }
 
     async fn journal(&self, run_id: String, after_seq: i64, from_start: bool) -> Outcome {
-        let entries = match self.project.store().run_messages(&run_id, after_seq).await {
-            Ok(entries) => entries,
+        let journal = RunJournal::new(self.project.store());
+        let envelopes = match journal.envelopes(&run_id, after_seq).await {
+            Ok(envelopes) => envelopes,
             Err(error) => return Outcome::Failed(format!("reading run {run_id}: {error}")),
         };
-        let mut envelopes = Vec::with_capacity(entries.len());
-        for entry in &entries {
-            match Envelope::from_entry(entry) {
-                Ok(envelope) => envelopes.push(envelope),
-                Err(error) => return Outcome::Failed(format!("run {run_id}, message {}: {error}", entry.seq)),
-            }
-        }
         Outcome::Journal {
             run_id,
             envelopes,
@@ -257,11 +250,11 @@ impl Worker {
     /// Markdown and HTML into the project's `reports/` folder, through the same integrity gate as
     /// `hypatia export`.
     async fn export(&self, run_id: &str) -> Result<Vec<std::path::PathBuf>, String> {
-        let document = hypatia_session::load_document(&self.project, run_id)
+        let document = hypatia_runstore::load_document(&self.project, run_id)
             .await
             .map_err(|e| e.to_string())?;
         let dir = self.project.root().join("reports");
-        hypatia_session::export_to_dir(&document, &[Format::Markdown, Format::Html, Format::Bibtex], &dir)
+        hypatia_runstore::export_to_dir(&document, &[Format::Markdown, Format::Html, Format::Bibtex], &dir)
             .map_err(|e| format!("{}: {e}", dir.display()))
     }
 }

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hypatia_bus::payload::{Budget, CallUsage, Plan, RunSettings, SubQuestion};
-use hypatia_bus::{AgentName, Envelope, Payload};
+use hypatia_bus::Journaled;
 use hypatia_project::{IngestOptions, Project};
 use hypatia_report::ExportDocument;
+use hypatia_research::{AgentName, Envelope, Payload};
+use hypatia_research::{Budget, CallUsage, Plan, RunSettings, SubQuestion};
 use hypatia_tui::{App, Command, DEBOUNCE, Key, Outcome, Theme, View, Worker};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -311,7 +312,7 @@ fn a_followed_run_shows_its_tasks_messages_and_budget_and_new_entries_extend_it(
         AgentName::Planner,
         AgentName::User,
         Payload::RunFinished {
-            status: hypatia_bus::payload::RunStatus::Cancelled,
+            status: hypatia_research::RunStatus::Cancelled,
             detail: "cancelled from the terminal UI".into(),
         },
     );
@@ -454,7 +455,7 @@ async fn without_a_launcher_starting_a_review_explains_itself() {
 /// A completed one-hypothesis run stored in `project`, citing the first passage of the library's
 /// first paper: what the UI steers in the test below.
 async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
-    use hypatia_bus::payload::{EvidencePassage, Hypothesis, RunStatus};
+    use hypatia_research::{EvidencePassage, Hypothesis, RunStatus};
     let request = hypatia_project::SearchRequest::new("research prediction scientist", 10);
     let hits = project.search_papers(&request).expect("search");
     let mut evidence = Vec::new();
@@ -683,7 +684,7 @@ async fn steering_from_the_ui_pins_excludes_critiques_and_asks_for_a_round_throu
     let refused = worker
         .carry_out(Command::Steer {
             run_id: run.clone(),
-            action: hypatia_session::SteerAction::Critique {
+            action: hypatia_runstore::SteerAction::Critique {
                 hypothesis: "h9".into(),
                 critique: "x".into(),
             },
