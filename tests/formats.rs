@@ -225,3 +225,25 @@ fn explicit_format_overrides_detection() {
         .failure()
         .stderr(predicate::str::contains("unknown format `pdf`"));
 }
+
+/// Found trying hostile files: `@string` macros that refer to each other made the BibTeX reader
+/// recurse until the stack overflowed, and the process aborted (exit 134) with nothing said.
+#[test]
+fn bibtex_macros_that_loop_are_an_error_naming_the_file_not_a_crash() {
+    let project = TestProject::new();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let looping = scratch.path().join("loop.bib");
+    std::fs::write(
+        &looping,
+        "@string{a = b}\n@string{b = a}\n@article{k1, title = {A title long enough to be a paper}, journal = a}\n",
+    )
+    .expect("write");
+    let output = project.cmd().arg("ingest").arg(&looping).output().expect("run ingest");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("loop.bib") && stderr.contains("a → b → a") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+    assert_eq!(project.counts(), (0, 0));
+}

@@ -7,6 +7,7 @@ use hypatia_core::PaperRecord;
 use crate::{InvalidRecord, ParseResult, Parsed, line_of};
 
 pub(crate) fn parse(text: &str) -> ParseResult {
+    crate::bibtex_strings::check(text)?;
     let text = &dotless_accents(text);
     let mut parsed = Parsed::default();
     match Bibliography::parse(text) {

@@ -5,6 +5,7 @@
 
 mod beir;
 mod bibtex;
+mod bibtex_strings;
 mod csljson;
 mod decode;
 
