@@ -5,54 +5,14 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use hypatia_core::SourceFormat;
+use hypatia_online::sources_for;
 use hypatia_project::{IngestSummary, Project};
-use hypatia_sources::{FetchProgress, FetchedPaper, SearchQuery, SourceKind, Sources, SourcesConfig};
+use hypatia_sources::{FetchProgress, SearchQuery, SourceKind, Sources};
 
 use crate::cli::FetchArgs;
 
-/// The sources as this project uses them: the public APIs unless the environment points elsewhere,
-/// with the response cache in `.hypatia/cache/sources`.
-pub fn sources_for(project: &Project, refresh: bool) -> anyhow::Result<Sources> {
-    let mut config = SourcesConfig::default();
-    config.apply_env(|name| std::env::var(name).ok())?;
-    config.cache_dir = Some(project.root().join(".hypatia/cache/sources"));
-    let sources = Sources::new(config);
-    Ok(if refresh { sources.refreshing() } else { sources })
-}
-
-pub fn format_of(kind: SourceKind) -> SourceFormat {
-    match kind {
-        SourceKind::Arxiv => SourceFormat::Arxiv,
-        SourceKind::SemanticScholar => SourceFormat::SemanticScholar,
-        SourceKind::OpenAlex => SourceFormat::OpenAlex,
-        SourceKind::Crossref => SourceFormat::Crossref,
-    }
-}
-
-/// Stores fetched papers under one label per source; each record is keyed by its source id.
-pub async fn store_papers(
-    project: &Project,
-    label: &str,
-    papers: Vec<FetchedPaper>,
-) -> anyhow::Result<Vec<(SourceKind, IngestSummary)>> {
-    let mut by_source: std::collections::BTreeMap<SourceKind, Vec<_>> = Default::default();
-    for paper in papers {
-        let key = format!("{}:{}", paper.source.as_str(), paper.source_id);
-        by_source.entry(paper.source).or_default().push((paper.record, key));
-    }
-    let mut summaries = Vec::new();
-    for (kind, records) in by_source {
-        let summary = project
-            .store_fetched(&format!("{}:{label}", kind.as_str()), format_of(kind), records, &|_| {})
-            .await?;
-        summaries.push((kind, summary));
-    }
-    Ok(summaries)
-}
-
-/// Searches `kind` (falling back to the others unless told not to) and stores what it finds;
-/// returns the summary line.
+/// Searches `kind` (falling back to the others unless told not to) and stores what it finds, with a
+/// progress line; returns the source that answered, how many papers it gave and the store's summary.
 pub async fn fetch_into(
     project: &Project,
     sources: &Sources,
@@ -66,36 +26,16 @@ pub async fn fetch_into(
         let total = p.total.map_or(String::new(), |t| format!(" of {t}"));
         bar.set_message(format!("{}: page {}, {} papers{total}", p.source, p.page, p.fetched));
     };
-    let fetched = match sources.search_with_fallback(kind, query, fall_back, &progress).await {
-        Ok(fetched) => fetched,
-        Err(failed) => {
-            bar.finish_and_clear();
-            bail!("{failed}");
-        }
-    };
+    let fetched = hypatia_online::fetch_into(project, sources, kind, query, fall_back, &progress).await;
     bar.finish_and_clear();
-    for (_, error) in &fetched.failed {
+    let fetched = fetched?;
+    for error in &fetched.failed {
         eprintln!("warning: {error}");
     }
     if fetched.source != kind {
         eprintln!("{kind} failed; the papers come from {} instead", fetched.source);
     }
-    let count = fetched.papers.len();
-    let label = format!("search \"{}\"", query.text);
-    let mut summaries = store_papers(project, &label, fetched.papers).await?;
-    let summary = match summaries.pop() {
-        Some((_, summary)) => summary,
-        None => IngestSummary {
-            path: label.into(),
-            format: format_of(fetched.source),
-            added: 0,
-            merged: 0,
-            unchanged: 0,
-            skipped: Vec::new(),
-            warnings: Vec::new(),
-        },
-    };
-    Ok((fetched.source, count, summary))
+    Ok((fetched.source, fetched.fetched, fetched.summary))
 }
 
 pub async fn run(project: Project, args: FetchArgs) -> anyhow::Result<ExitCode> {

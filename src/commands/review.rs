@@ -63,7 +63,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     };
     if let Some(kind) = fetch {
         // Before any model work: a user with nothing but a question gets a grounded review.
-        let sources = super::fetch::sources_for(&project, false)?;
+        let sources = hypatia_online::sources_for(&project, false)?;
         let query = hypatia_sources::SearchQuery {
             text: args.question.clone(),
             max: args.max,
