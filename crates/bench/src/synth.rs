@@ -5,22 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use hypatia_core::SplitMix64;
 
 pub struct SourceDoc {
     pub title: String,
@@ -31,7 +16,7 @@ pub struct SourceDoc {
 /// they are, then generated ones (title words of one source reordered, 3 to
 /// 9 sentences drawn from all sources).
 pub fn write_corpus(sources: &[SourceDoc], count: usize, seed: u64, out: &Path) -> std::io::Result<()> {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
     let sentences: Vec<&str> = sources
         .iter()

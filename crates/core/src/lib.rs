@@ -8,6 +8,7 @@ mod ids;
 mod normalize;
 mod paper;
 mod passage;
+mod rng;
 mod text;
 pub mod time;
 
@@ -15,4 +16,5 @@ pub use ids::{InvalidId, PaperId, PassageId};
 pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};
 pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};
 pub use passage::{Passage, split_passages};
+pub use rng::SplitMix64;
 pub use text::{at_line, line_of};

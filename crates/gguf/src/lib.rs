@@ -11,7 +11,6 @@ mod error;
 mod file_type;
 mod ggml_type;
 mod info;
-mod prng;
 mod read;
 mod tiny_model;
 mod tiny_vocab;

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::GgufError;
 use crate::atomic::write_atomically;
-use crate::prng::SplitMix64;
 use crate::tiny_vocab::{BOS_ID, UNK_ID, Vocab, tiny_vocab};
 use crate::write::{GgufWriter, WriteValue};
+use hypatia_core::SplitMix64;
 
 /// The standard ChatML template.
 pub const CHATML_TEMPLATE: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hypatia_core::SourceFormat;
+use hypatia_core::{SourceFormat, SplitMix64};
 
 /// Mutations per fixture and format: a few seconds in all on a debug build.
 const ROUNDS: usize = 300;
@@ -25,23 +25,6 @@ fn fixtures() -> Vec<(PathBuf, Vec<u8>)> {
     files.sort();
     assert!(files.len() >= 8, "the fixtures: {files:?}");
     files
-}
-
-/// SplitMix64: small, seeded, good enough to choose mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
 }
 
 /// Bytes that mean something to one of the formats.
@@ -73,7 +56,7 @@ const TOKENS: &[&[u8]] = &[
     b"\t",
 ];
 
-fn mutate(rng: &mut Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
+fn mutate(rng: &mut SplitMix64, input: &[u8], other: &[u8]) -> Vec<u8> {
     let mut bytes = input.to_vec();
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
@@ -147,7 +130,7 @@ fn read_every_way(name: &str, bytes: &[u8]) {
 #[test]
 fn no_mutation_of_a_fixture_crashes_a_reader() {
     let files = fixtures();
-    let mut rng = Rng(0x0048_7970_6174_6961);
+    let mut rng = SplitMix64::new(0x0048_7970_6174_6961);
     for (index, (path, bytes)) in files.iter().enumerate() {
         let name = path
             .file_name()

@@ -211,7 +211,7 @@ fn truncations_and_flipped_bytes_never_panic() {
     }
     assert!(truncated > header_len);
 
-    let mut rng = crate::prng::SplitMix64::new(1);
+    let mut rng = hypatia_core::SplitMix64::new(1);
     let mut outcomes = [0usize; 2];
     for i in 0..2000 {
         let mut damaged = bytes.clone();

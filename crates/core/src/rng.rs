@@ -1,13 +1,15 @@
-//! SplitMix64: a tiny, fixed PRNG, so the same seed gives the same model on every machine and version.
+//! SplitMix64: a tiny, fixed PRNG, so the same seed gives the same sequence on every machine and
+//! version: the tiny test model's weights, generated corpora, mutated test inputs. Seeded by the
+//! caller; it reads no clock and no entropy.
 
-pub(crate) struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         SplitMix64(seed)
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -15,8 +17,17 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next_u64() % n as u64) as usize
+        }
+    }
+
     /// Uniform in `[-scale, scale)`.
-    pub(crate) fn uniform(&mut self, scale: f32) -> f32 {
+    pub fn uniform(&mut self, scale: f32) -> f32 {
         // The top 24 bits convert to f32 exactly.
         let unit = (self.next_u64() >> 40) as f32 / (1u32 << 24) as f32;
         (unit * 2.0 - 1.0) * scale
