@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use hypatia_online::{EnrichProgress, enrich, sources_for};
+use hypatia_online::{Progress, enrich, sources_for};
 use hypatia_project::Project;
 
 use crate::cli::EnrichArgs;
@@ -13,7 +13,7 @@ use crate::cli::EnrichArgs;
 pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode> {
     let sources = sources_for(&project, args.refresh)?;
     let bar = super::progress_bar(2);
-    let progress = |p: EnrichProgress<'_>| {
+    let progress = |p: Progress<'_>| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(p.title.chars().take(50).collect::<String>());

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use hypatia_graph::CitationGraph;
-use hypatia_online::{ExpandOptions, ExpandProgress, sources_for};
+use hypatia_online::{ExpandOptions, Progress, sources_for};
 use hypatia_project::Project;
 
 use crate::cli::GraphCommand;
@@ -87,7 +87,7 @@ pub async fn run(project: Project, command: GraphCommand) -> anyhow::Result<Exit
 async fn expand(project: &Project, options: ExpandOptions, json: bool) -> anyhow::Result<()> {
     let sources = sources_for(project, false)?;
     let bar = super::progress_bar(2);
-    let progress = |p: ExpandProgress<'_>| {
+    let progress = |p: Progress<'_>| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(format!(

@@ -11,7 +11,7 @@ use hypatia_models::{DEFAULT_MODEL, PullOutcome, build_llm};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, Project, ProjectError, find_project_root};
 use hypatia_research::{Budget, RunStatus};
-use hypatia_session::{ModelRecord, NewReview, Session, model_change, start_review, stored_settings};
+use hypatia_session::{ModelRecord, NewReview, Resumption, Session, start_review};
 
 use super::runs::{load_report, print_report};
 use crate::cli::{EngineArgs, ResumeArgs, ReviewArgs};
@@ -111,23 +111,18 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
         ProjectError::RunBusy { .. } => anyhow::anyhow!("{error}; wait for it, or stop it first"),
         other => other.into(),
     })?;
-    let mut flags = super::model_flags(&args.model);
-    let mut config = super::model_config(explicit_project, &flags)?;
-    let settings = stored_settings(&RunJournal::new(project.store()), &run.id).await?;
-    if config.backend.is_none() {
-        // The model the run began with, unless another is given.
-        if let Some(file) = settings.as_ref().and_then(|s| s.model_file.clone()) {
-            eprintln!("model: {} (the run's own)", file.display());
-            flags.model = Some(file);
-            config = super::model_config(explicit_project, &flags)?;
-        }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let journal = RunJournal::new(project.store());
+    let flags = super::model_flags(&args.model);
+    let resumption = Resumption::of(&journal, &run.id, explicit_project, &cwd, &flags).await?;
+    if let Some(file) = &resumption.runs_own_model {
+        eprintln!("model: {} (the run's own)", file.display());
     }
-    let built = build_llm(&config).await?;
-    if let Some(began) = settings.as_ref().and_then(|s| s.provenance.as_ref()).map(|p| &p.model)
-        && let Some(warning) = model_change(began, &built, &config)
-    {
+    let built = build_llm(&resumption.config).await?;
+    if let Some(warning) = resumption.model_change(&built) {
         eprintln!("warning: {warning}");
     }
+    let config = resumption.config;
     let project = Arc::new(project);
     let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
     eprintln!("resuming run {}: {}", run.id, run.question);

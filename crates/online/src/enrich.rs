@@ -8,7 +8,7 @@ use hypatia_core::{Paper, normalize_title, title_is_distinctive};
 use hypatia_project::Project;
 use hypatia_sources::{FetchedPaper, PaperRef, Sources};
 
-use crate::{OnlineError, store_papers};
+use crate::{OnlineError, Progress, store_papers};
 
 /// What an enrichment did, by count; `failures` name the paper and the error.
 #[derive(Debug, Default)]
@@ -23,19 +23,12 @@ pub struct EnrichSummary {
     pub failures: Vec<String>,
 }
 
-/// The paper about to be looked up: number `done` (from 0) of `total`.
-pub struct EnrichProgress<'a> {
-    pub done: usize,
-    pub total: usize,
-    pub title: &'a str,
-}
-
 /// Looks up at most `max` papers that lack something and stores what the APIs add.
 pub async fn enrich(
     project: &Project,
     sources: &Sources,
     max: usize,
-    progress: &(dyn Fn(EnrichProgress<'_>) + Sync),
+    progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<EnrichSummary, OnlineError> {
     let papers = hypatia_citations::all_papers(project).await?;
     let taken_dois: BTreeMap<String, String> = papers
@@ -56,7 +49,8 @@ pub async fn enrich(
     };
     let mut enriched = Vec::new();
     for (done, paper) in candidates.iter().enumerate() {
-        progress(EnrichProgress {
+        progress(Progress {
+            level: 1,
             done,
             total: candidates.len(),
             title: &paper.title,

@@ -9,7 +9,7 @@ use hypatia_project::Project;
 use hypatia_sources::{PaperRef, SourceKind, Sources};
 use hypatia_store::CitationEdgeRow;
 
-use crate::{OnlineError, store_papers};
+use crate::{OnlineError, Progress, store_papers};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ExpandOptions {
@@ -34,19 +34,11 @@ pub struct ExpandSummary {
     pub failures: Vec<String>,
 }
 
-/// The paper about to be expanded at `level`: number `done` (from 0) of `total` at that level.
-pub struct ExpandProgress<'a> {
-    pub level: u32,
-    pub done: usize,
-    pub total: usize,
-    pub title: &'a str,
-}
-
 pub async fn expand(
     project: &Project,
     sources: &Sources,
     options: ExpandOptions,
-    progress: &(dyn Fn(ExpandProgress<'_>) + Sync),
+    progress: &(dyn Fn(Progress<'_>) + Sync),
 ) -> Result<ExpandSummary, OnlineError> {
     let expanded: BTreeSet<String> = if options.refresh {
         BTreeSet::new()
@@ -66,7 +58,7 @@ pub async fn expand(
         }
         let mut to_add = Vec::new();
         for (done, paper) in queue.iter().enumerate() {
-            progress(ExpandProgress {
+            progress(Progress {
                 level,
                 done,
                 total: queue.len(),

@@ -8,9 +8,18 @@ mod enrich;
 mod expand;
 mod fetch;
 
-pub use enrich::{EnrichProgress, EnrichSummary, enrich};
-pub use expand::{ExpandOptions, ExpandProgress, ExpandSummary, expand};
+pub use enrich::{EnrichSummary, enrich};
+pub use expand::{ExpandOptions, ExpandSummary, expand};
 pub use fetch::{Fetch, fetch_into, format_of, sources_for, store_papers};
+
+/// The paper about to be looked up: number `done` (from 0) of `total` at `level` (the depth of a
+/// graph expansion; 1 for an enrichment).
+pub struct Progress<'a> {
+    pub level: u32,
+    pub done: usize,
+    pub total: usize,
+    pub title: &'a str,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnlineError {

@@ -14,5 +14,5 @@ mod session;
 
 pub use in_process::InProcess;
 pub use provenance::{model_change, provenance, without_credentials};
-pub use review::{ModelRecord, NewReview, ReviewError, model_config_in, start_review, stored_settings};
+pub use review::{ModelRecord, NewReview, Resumption, ReviewError, model_config_in, start_review, stored_settings};
 pub use session::{DEFAULT_CALL_TIMEOUT, DEFAULT_PARALLEL_CALLS, Session, parallel_calls};

@@ -120,6 +120,50 @@ pub async fn stored_settings(journal: &RunJournal, run_id: &str) -> Result<Optio
     })
 }
 
+/// How a stored run goes on: with the model configured, else with the GGUF file it began with.
+pub struct Resumption {
+    pub config: ModelConfig,
+    /// The run's own file, when it was taken because no model was configured.
+    pub runs_own_model: Option<PathBuf>,
+    /// The settings the run began with (absent in a journal that lost its first message).
+    pub settings: Option<RunSettings>,
+}
+
+impl Resumption {
+    pub async fn of(
+        journal: &RunJournal,
+        run_id: &str,
+        explicit: Option<&Path>,
+        cwd: &Path,
+        flags: &ModelFlags,
+    ) -> Result<Resumption, ReviewError> {
+        let settings = stored_settings(journal, run_id).await?;
+        let mut config = model_config_in(explicit, cwd, flags)?;
+        let mut runs_own_model = None;
+        if config.backend.is_none()
+            && let Some(file) = settings.as_ref().and_then(|s| s.model_file.clone())
+        {
+            let flags = ModelFlags {
+                model: Some(file.clone()),
+                ..flags.clone()
+            };
+            config = model_config_in(explicit, cwd, &flags)?;
+            runs_own_model = Some(file);
+        }
+        Ok(Resumption {
+            config,
+            runs_own_model,
+            settings,
+        })
+    }
+
+    /// A warning when `built` is not the model the run began with.
+    pub fn model_change(&self, built: &BuiltModel) -> Option<String> {
+        let began = &self.settings.as_ref()?.provenance.as_ref()?.model;
+        crate::model_change(began, built, &self.config)
+    }
+}
+
 /// The model configuration for work in `cwd`: with the project's layer when there is a project
 /// (an explicit `--project` must exist), else the user file and environment alone.
 pub fn model_config_in(explicit: Option<&Path>, cwd: &Path, flags: &ModelFlags) -> Result<ModelConfig, ReviewError> {
