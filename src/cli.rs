@@ -170,14 +170,20 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Files or folders (folders are searched for .txt .jsonl .json .bib .ris files).
+    /// Files or folders (folders are searched for .txt .jsonl .json .bib .ris .csl .pdf files; a PDF
+    /// is recognised by its content whatever its name).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: FormatChoice,
-    /// Store a file's valid records and report the invalid ones, instead of refusing the file.
+    /// Store a file's valid records and report the invalid ones, instead of refusing the file; a file
+    /// that cannot be read at all (an encrypted or scanned PDF, say) is reported and skipped.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// Then complete what the files lack (abstracts, DOIs, venues, years) from the scholarly APIs,
+    /// as `hypatia enrich` does.
+    #[arg(long)]
+    pub enrich: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

@@ -59,8 +59,9 @@ fn log_file(cli: &cli::Cli) -> Option<std::path::PathBuf> {
 fn init_logging(verbose: u8, file: Option<&std::path::Path>) {
     let default = match verbose {
         // llama.cpp warns about every full KV cache; the engine handles that, so only its errors show.
-        0 => "warn,llama-cpp-2=error",
-        1 => "info",
+        // pdf-extract warns about every glyph name it does not know; the text comes out regardless.
+        0 => "warn,llama-cpp-2=error,pdf_extract=error",
+        1 => "info,pdf_extract=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HYPATIA_LOG")

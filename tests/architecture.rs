@@ -86,6 +86,9 @@ const OUTSIDE_SYSTEMS: &[(&str, &[&str])] = &[
     ("reqwest", &["hypatia-openai", "hypatia-models", "hypatia-sources"]),
     ("ratatui", &["hypatia-tui"]),
     ("minijinja", &["hypatia-prompts"]),
+    // The PDF parser: its panics and hangs are contained in one place.
+    ("pdf-extract", &["hypatia-pdf"]),
+    ("lopdf", &["hypatia-pdf"]),
     // Errors as values in libraries; `anyhow` only at a binary's edge.
     ("anyhow", &["hypatia", "hypatia-bench", "xtask"]),
 ];
@@ -98,6 +101,7 @@ const PURE: &[&str] = &[
     "hypatia-report",
     "hypatia-graph",
     "hypatia-ingest",
+    "hypatia-pdf",
     "hypatia-gguf",
     "hypatia-prompts",
     "hypatia-llm",

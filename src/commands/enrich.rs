@@ -11,17 +11,25 @@ use hypatia_project::Project;
 use crate::cli::EnrichArgs;
 
 pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode> {
-    let sources = sources_for(&project, args.refresh)?;
+    let mut out = std::io::stdout().lock();
+    enrich_and_report(&project, &args, &mut out).await?;
+    project.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Enriches the project's papers and writes what was done to `out`: also what `ingest --enrich`
+/// does after storing its files.
+pub async fn enrich_and_report(project: &Project, args: &EnrichArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let sources = sources_for(project, args.refresh)?;
     let bar = super::progress_bar(2);
     let progress = |p: Progress<'_>| {
         bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(p.title.chars().take(50).collect::<String>());
     };
-    let summary = enrich(&project, &sources, args.max, &progress).await;
+    let summary = enrich(project, &sources, args.max, &progress).await;
     bar.finish_and_clear();
     let summary = summary?;
-    let mut out = std::io::stdout().lock();
     if args.json {
         let value = serde_json::json!({
             "candidates": summary.candidates,
@@ -32,7 +40,7 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
             "not_found": summary.not_found,
             "failures": summary.failures,
         });
-        serde_json::to_writer_pretty(&mut out, &value)?;
+        serde_json::to_writer_pretty(&mut *out, &value)?;
         writeln!(out)?;
     } else {
         let fields: Vec<String> = summary.filled.iter().map(|(f, n)| format!("{n} {f}s")).collect();
@@ -53,6 +61,5 @@ pub async fn run(project: Project, args: EnrichArgs) -> anyhow::Result<ExitCode>
             eprintln!("warning: {failure}");
         }
     }
-    project.close().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

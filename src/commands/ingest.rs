@@ -17,6 +17,7 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
     let bar = super::progress_bar(files.len() as u64);
     let mut summaries: Vec<IngestSummary> = Vec::new();
     let mut failures = 0usize;
+    let mut unreadable = 0usize;
     for (number, file) in files.iter().enumerate() {
         let prefix = format!("[{}/{}]", number + 1, files.len());
         let progress = |event: IngestProgress<'_>| {
@@ -32,7 +33,12 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
         match project.ingest_file(file, options, &progress).await {
             Ok(summary) => summaries.push(summary),
             Err(error) => {
-                failures += 1;
+                let skipped = args.skip_invalid && error.is_unreadable_file();
+                if skipped {
+                    unreadable += 1;
+                } else {
+                    failures += 1;
+                }
                 let message = error.to_string();
                 let shown = file.display().to_string();
                 let message = if message.contains(&shown) {
@@ -40,7 +46,8 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
                 } else {
                     format!("{shown}: {message}")
                 };
-                bar.suspend(|| eprintln!("error: {message}"));
+                let label = if skipped { "skipped" } else { "error" };
+                bar.suspend(|| eprintln!("{label}: {message}"));
             }
         }
         bar.inc(1);
@@ -69,6 +76,26 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
             for warning in &summary.warnings {
                 writeln!(out, "  warning: {warning}")?;
             }
+            for document in &summary.documents {
+                if document.new_version {
+                    writeln!(
+                        out,
+                        "  full text v{} of {}: {} pages, {} passages, {} references ({} with a DOI)",
+                        document.version,
+                        document.paper_id,
+                        document.pages,
+                        document.passages,
+                        document.references,
+                        document.references_with_doi
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "  full text of {} unchanged (v{})",
+                        document.paper_id, document.version
+                    )?;
+                }
+            }
         }
         if files.len() > 1 {
             let total = |f: fn(&IngestSummary) -> usize| summaries.iter().map(f).sum::<usize>();
@@ -79,9 +106,22 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
                 total(|s| s.added),
                 total(|s| s.merged),
                 total(|s| s.unchanged),
-                total(|s| s.skipped.len()),
+                total(|s| s.skipped.len()) + unreadable,
                 failures
             )?;
+        }
+    }
+    if args.enrich {
+        // With --json, stdout holds the ingest summary alone; the enrichment is told on stderr.
+        let enrich_args = crate::cli::EnrichArgs {
+            max: 200,
+            refresh: false,
+            json: false,
+        };
+        if args.json {
+            super::enrich::enrich_and_report(&project, &enrich_args, &mut std::io::stderr().lock()).await?;
+        } else {
+            super::enrich::enrich_and_report(&project, &enrich_args, &mut out).await?;
         }
     }
     project.close().await;

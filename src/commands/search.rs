@@ -23,18 +23,29 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
         if args.json {
             let rows: Vec<_> = hits
                 .iter()
-                .map(|h| json!({"id": h.passage_id, "paper_id": h.paper_id, "score": h.score, "year": h.year, "text": h.text.text}))
+                .map(|h| {
+                    json!({
+                        "id": h.passage_id, "paper_id": h.paper_id, "score": h.score, "year": h.year,
+                        "section": h.section, "page": h.page, "page_end": h.page_end, "text": h.text.text,
+                    })
+                })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         } else {
             for (rank, hit) in hits.iter().enumerate() {
+                // Where in the paper: "Results, p. 4" for full text, nothing for an abstract.
+                let place = match (&hit.section, hit.page, hit.page_end) {
+                    (Some(section), Some(page), Some(end)) if end > page => format!("  {section}, pp. {page}–{end}"),
+                    (Some(section), Some(page), _) => format!("  {section}, p. {page}"),
+                    _ => String::new(),
+                };
                 write_header(
                     &mut out,
                     rank,
                     hit.score,
                     hit.year,
-                    &style.bold(hit.passage_id.as_str()),
+                    &format!("{}{place}", style.bold(hit.passage_id.as_str())),
                 )?;
                 writeln!(out, "     {}", style.highlight(&hit.text.text, &hit.text.highlights))?;
             }

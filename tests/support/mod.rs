@@ -106,11 +106,5 @@ pub fn data(name: &str) -> PathBuf {
 /// `../shared` beside the checkout, if this machine has it. Tests that need
 /// it say why they skip when it is absent (CI always has it).
 pub fn shared(relative: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(relative);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: {} is not present on this machine", path.display());
-        None
-    }
+    hypatia_testkit::shared_data(relative)
 }

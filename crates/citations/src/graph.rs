@@ -58,13 +58,17 @@ impl PaperKeys {
             keys.push(format!("arxiv:{arxiv}"));
         }
         keys.extend(self.fetched.get(&paper.id).into_iter().flatten().cloned());
+        // Edges read from the reference list of a PDF whose paper has no DOI or arXiv id.
+        keys.push(format!("paper:{}", paper.id));
         keys
     }
 
     /// The key references and citations of `paper` can be looked up by (DOI, arXiv id or
     /// Semantic Scholar id), if any.
     pub fn expandable(&self, paper: &Paper) -> Option<String> {
-        self.of(paper).into_iter().find(|key| !key.starts_with("openalex:"))
+        self.of(paper)
+            .into_iter()
+            .find(|key| !key.starts_with("openalex:") && !key.starts_with("paper:"))
     }
 
     /// The Semantic Scholar paperId `paper` was fetched under.

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 #[serde(try_from = "String", into = "String")]
 pub struct PaperId(String);
 
-/// A passage's stable id: `<paper-id>#<n>`, n counting from 0.
+/// A passage's stable id: `<paper-id>#<n>` for the n-th sentence-level
+/// passage of the abstract (from 0), `<paper-id>#v<version>.<n>` for the
+/// n-th passage of version `version` of the paper's full text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PassageId(String);
@@ -59,6 +61,13 @@ impl PaperId {
     pub fn passage(&self, ordinal: u32) -> PassageId {
         PassageId(format!("{}#{ordinal}", self.0))
     }
+
+    /// The id of the `n`-th passage of version `version` (from 1) of this
+    /// paper's full text. A new version gets new ids, so a passage a run
+    /// cited is never rewritten under it.
+    pub fn fulltext_passage(&self, version: u32, n: u32) -> PassageId {
+        PassageId(format!("{}#v{version}.{n}", self.0))
+    }
 }
 
 impl FromStr for PaperId {
@@ -93,8 +102,25 @@ impl PassageId {
         PaperId(paper.to_owned())
     }
 
-    pub fn ordinal(&self) -> u32 {
-        self.0.split_once('#').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
+    /// Where the passage sorts among its paper's passages: abstract
+    /// passages first, then each full-text version in order.
+    pub fn ordinal(&self) -> u64 {
+        let (_, tail) = self.0.split_once('#').unwrap_or((&self.0, "0"));
+        match parse_tail(tail) {
+            Some(Tail::Abstract(n)) => u64::from(n),
+            Some(Tail::FullText(version, n)) => u64::from(version) * FULLTEXT_ORDINAL_STRIDE + u64::from(n),
+            None => 0,
+        }
+    }
+
+    /// The full-text version this passage belongs to; `None` for an
+    /// abstract passage.
+    pub fn fulltext_version(&self) -> Option<u32> {
+        let (_, tail) = self.0.split_once('#')?;
+        match parse_tail(tail)? {
+            Tail::FullText(version, _) => Some(version),
+            Tail::Abstract(_) => None,
+        }
     }
 }
 
@@ -107,10 +133,39 @@ impl FromStr for PassageId {
             kind: "passage",
             expected: "`<paper id>#<n>`, like p3f9a2c1d7e04#0",
         };
-        let (paper, ordinal) = text.split_once('#').ok_or_else(invalid)?;
+        let (paper, tail) = text.split_once('#').ok_or_else(invalid)?;
         let paper: PaperId = paper.parse().map_err(|_| invalid())?;
-        let ordinal: u32 = ordinal.parse().map_err(|_| invalid())?;
-        Ok(paper.passage(ordinal))
+        match parse_tail(tail).ok_or_else(invalid)? {
+            Tail::Abstract(n) => Ok(paper.passage(n)),
+            Tail::FullText(version, n) => Ok(paper.fulltext_passage(version, n)),
+        }
+    }
+}
+
+/// Full-text ordinals sort after every abstract passage: version v's n-th
+/// passage sorts at `v * STRIDE + n`.
+pub const FULLTEXT_ORDINAL_STRIDE: u64 = 1 << 32;
+
+enum Tail {
+    Abstract(u32),
+    FullText(u32, u32),
+}
+
+/// `17` or `v2.17`; digits only, so `+1` and `-1` are refused.
+fn parse_tail(tail: &str) -> Option<Tail> {
+    let number = |text: &str| -> Option<u32> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok()
+    };
+    match tail.strip_prefix('v') {
+        Some(rest) => {
+            let (version, n) = rest.split_once('.')?;
+            let version = number(version).filter(|v| *v >= 1)?;
+            Some(Tail::FullText(version, number(n)?))
+        }
+        None => Some(Tail::Abstract(number(tail)?)),
     }
 }
 
@@ -159,6 +214,20 @@ mod tests {
         let parsed: PassageId = passage.as_str().parse().expect("valid passage id");
         assert_eq!(parsed.paper_id(), paper);
         assert_eq!(parsed.ordinal(), 3);
+        assert_eq!(parsed.fulltext_version(), None);
+    }
+
+    #[test]
+    fn fulltext_passage_ids_round_trip_and_sort_after_the_abstract() {
+        let paper = PaperId::derive("title:x");
+        let passage = paper.fulltext_passage(2, 17);
+        assert_eq!(passage.as_str(), format!("{paper}#v2.17"));
+        let parsed: PassageId = passage.as_str().parse().expect("valid passage id");
+        assert_eq!(parsed, passage);
+        assert_eq!(parsed.paper_id(), paper);
+        assert_eq!(parsed.fulltext_version(), Some(2));
+        assert!(paper.passage(u32::MAX).ordinal() < paper.fulltext_passage(1, 0).ordinal());
+        assert!(paper.fulltext_passage(1, u32::MAX).ordinal() < paper.fulltext_passage(2, 0).ordinal());
     }
 
     #[test]
@@ -169,6 +238,10 @@ mod tests {
         assert!("p0123456789ab".parse::<PassageId>().is_err());
         assert!("p0123456789ab#x".parse::<PassageId>().is_err());
         assert!("p0123456789ab#-1".parse::<PassageId>().is_err());
+        assert!("p0123456789ab#+1".parse::<PassageId>().is_err());
+        assert!("p0123456789ab#v0.1".parse::<PassageId>().is_err());
+        assert!("p0123456789ab#v1".parse::<PassageId>().is_err());
+        assert!("p0123456789ab#v1.".parse::<PassageId>().is_err());
         assert!(serde_json::from_str::<PaperId>("\"nope\"").is_err());
     }
 }

@@ -4,6 +4,7 @@
 //! This crate does no IO and cannot fail on user input: every function here
 //! takes text and returns values.
 
+mod fulltext;
 mod ids;
 mod normalize;
 mod paper;
@@ -12,7 +13,8 @@ mod rng;
 mod text;
 pub mod time;
 
-pub use ids::{InvalidId, PaperId, PassageId};
+pub use fulltext::{FullText, FullTextPassage, PassageLocation, ReferenceEntry};
+pub use ids::{FULLTEXT_ORDINAL_STRIDE, InvalidId, PaperId, PassageId};
 pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};
 pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};
 pub use passage::{Passage, split_passages};

@@ -19,6 +19,8 @@ pub enum SourceFormat {
     Bibtex,
     Ris,
     Csljson,
+    /// A paper's PDF: its full text, with metadata from its first page.
+    Pdf,
     /// Fetched from a scholarly API, not read from a file.
     Arxiv,
     SemanticScholar,
@@ -36,13 +38,14 @@ impl SourceFormat {
     ];
 
     /// The file formats.
-    pub const ALL: [SourceFormat; 6] = [
+    pub const ALL: [SourceFormat; 7] = [
         SourceFormat::Text,
         SourceFormat::Beir,
         SourceFormat::Jsonl,
         SourceFormat::Bibtex,
         SourceFormat::Ris,
         SourceFormat::Csljson,
+        SourceFormat::Pdf,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +56,7 @@ impl SourceFormat {
             SourceFormat::Bibtex => "bibtex",
             SourceFormat::Ris => "ris",
             SourceFormat::Csljson => "csljson",
+            SourceFormat::Pdf => "pdf",
             SourceFormat::Arxiv => "arxiv",
             SourceFormat::SemanticScholar => "s2",
             SourceFormat::OpenAlex => "openalex",
@@ -235,6 +239,6 @@ mod tests {
         for format in SourceFormat::ALL {
             assert_eq!(format.as_str().parse::<SourceFormat>(), Ok(format));
         }
-        assert!("pdf".parse::<SourceFormat>().is_err());
+        assert!("docx".parse::<SourceFormat>().is_err());
     }
 }

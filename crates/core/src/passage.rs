@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::fulltext::PassageLocation;
 use crate::ids::{PaperId, PassageId};
 
 /// A citable piece of a paper's text. Agents cite passages by id.
@@ -8,8 +9,12 @@ use crate::ids::{PaperId, PassageId};
 pub struct Passage {
     pub id: PassageId,
     pub paper_id: PaperId,
-    pub ordinal: u32,
+    /// Sort order among the paper's passages (see `PassageId::ordinal`).
+    pub ordinal: u64,
     pub text: String,
+    /// Section and pages of a full-text passage; `None` for the abstract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<PassageLocation>,
 }
 
 /// Sentences shorter than this are joined to a neighbour: a fragment such as

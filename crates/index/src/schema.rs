@@ -119,6 +119,11 @@ pub(crate) struct PassageFields {
     pub title: Field,
     pub authors: Field,
     pub year: Field,
+    /// Section name of a full-text passage (stored only).
+    pub section: Field,
+    /// First and last page of a full-text passage (stored only).
+    pub page: Field,
+    pub page_end: Field,
 }
 
 fn papers_schema(analyzer: Analyzer) -> (Schema, PaperFields) {
@@ -146,6 +151,9 @@ fn passages_schema(analyzer: Analyzer) -> (Schema, PassageFields) {
         title: builder.add_text_field("title", text_options(&text, false)),
         authors: builder.add_text_field("authors", text_options(NAMES_TOKENIZER, false)),
         year: builder.add_i64_field("year", INDEXED | FAST | STORED),
+        section: builder.add_text_field("section", STORED),
+        page: builder.add_u64_field("page", STORED),
+        page_end: builder.add_u64_field("page_end", STORED),
     };
     (builder.build(), fields)
 }

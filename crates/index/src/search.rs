@@ -109,6 +109,11 @@ pub struct PassageHit {
     pub score: f32,
     pub year: Option<i32>,
     pub text: Highlighted,
+    /// Section of a full-text passage; `None` for the abstract.
+    pub section: Option<String>,
+    /// The page a full-text passage starts on, and the page it ends on.
+    pub page: Option<u32>,
+    pub page_end: Option<u32>,
 }
 
 /// Field weights for paper search. The default was chosen on SciFact's
@@ -262,6 +267,9 @@ impl LiteratureIndex {
                 score,
                 year: year_of(&doc, f.year),
                 text: Highlighted { text, highlights },
+                section: Some(text_of(&doc, f.section)).filter(|s| !s.is_empty()),
+                page: page_of(&doc, f.page),
+                page_end: page_of(&doc, f.page_end),
             });
         }
         Ok(hits)
@@ -397,6 +405,12 @@ fn year_of(doc: &TantivyDocument, field: Field) -> Option<i32> {
     doc.get_first(field)
         .and_then(|v| v.as_i64())
         .and_then(|y| i32::try_from(y).ok())
+}
+
+fn page_of(doc: &TantivyDocument, field: Field) -> Option<u32> {
+    doc.get_first(field)
+        .and_then(|v| v.as_u64())
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexError> {

@@ -73,6 +73,11 @@ impl IndexWriterSession<'_> {
             if let Some(year) = paper.year {
                 document.add_i64(sf.year, i64::from(year));
             }
+            if let Some(at) = &passage.location {
+                document.add_text(sf.section, &at.section);
+                document.add_u64(sf.page, u64::from(at.page));
+                document.add_u64(sf.page_end, u64::from(at.page_end));
+            }
             self.passages.add_document(document)?;
         }
         Ok(())

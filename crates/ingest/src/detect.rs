@@ -2,7 +2,7 @@ use std::path::Path;
 
 use hypatia_core::SourceFormat;
 
-const EXTENSIONS: [&str; 8] = ["txt", "jsonl", "ndjson", "json", "bib", "bibtex", "ris", "csl"];
+const EXTENSIONS: [&str; 9] = ["txt", "jsonl", "ndjson", "json", "bib", "bibtex", "ris", "csl", "pdf"];
 
 /// Whether a file in a folder being ingested looks like one Hypatia reads.
 pub fn is_ingestible_extension(path: &Path) -> bool {

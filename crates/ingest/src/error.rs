@@ -29,7 +29,7 @@ pub enum IngestError {
     Binary { path: PathBuf, offset: usize },
     #[error("{path} is not UTF-8 text: invalid byte at line {line}, column {column}; re-save it as UTF-8")]
     NotUtf8 { path: PathBuf, line: usize, column: usize },
-    #[error("cannot tell the format of {path}; name it with --format (text, beir, jsonl, bibtex, ris, csljson)")]
+    #[error("cannot tell the format of {path}; name it with --format (text, beir, jsonl, bibtex, ris, csljson, pdf)")]
     UnknownFormat { path: PathBuf },
     #[error("{path} is not valid {format}: {location}: {reason}")]
     Malformed {
@@ -37,6 +37,11 @@ pub enum IngestError {
         format: SourceFormat,
         location: String,
         reason: String,
+    },
+    #[error("{path}: {error}")]
+    Pdf {
+        path: PathBuf,
+        error: hypatia_pdf::PdfError,
     },
     #[error("{path} has {} invalid record{}; nothing from it was stored (use --skip-invalid to store the valid ones):\n{}",
         invalid.len(), if invalid.len() == 1 { "" } else { "s" }, list_invalid(invalid))]

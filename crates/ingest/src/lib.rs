@@ -13,16 +13,19 @@ use decode::sha256_hex;
 mod detect;
 mod error;
 mod jsonl;
+mod pdf;
 mod ris;
 mod text;
 
 use std::path::{Path, PathBuf};
 
-use hypatia_core::{PaperRecord, SourceFormat};
+use hypatia_core::{FullText, PaperRecord, SourceFormat};
 
 pub use detect::{detect_format, is_ingestible_extension};
 pub use error::{IngestError, InvalidRecord};
+pub use hypatia_pdf::{Limits as PdfLimits, PdfError};
 pub use jsonl::JsonlRecord;
+pub use pdf::PDF_RECORD_KEY;
 
 /// One valid record of a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +35,8 @@ pub struct ParsedRecord {
     pub key: String,
     /// Things that were dropped on the way in, such as a malformed DOI.
     pub warnings: Vec<String>,
+    /// The paper's full text, for a record read from a PDF.
+    pub fulltext: Option<Box<FullText>>,
 }
 
 /// Everything read from one file: its valid and its invalid records.
@@ -70,6 +75,20 @@ pub fn read_file(path: &Path, format: Option<SourceFormat>) -> Result<ParsedFile
 
 /// Parses a file's bytes; `path` is used for format detection and messages.
 pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
+    parse_bytes_with(path, bytes, format, &PdfLimits::default())
+}
+
+/// As [`parse_bytes`], with the limits one PDF is read under.
+pub fn parse_bytes_with(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<SourceFormat>,
+    pdf_limits: &PdfLimits,
+) -> Result<ParsedFile, IngestError> {
+    // A PDF is recognised by its content, whatever its name.
+    if format == Some(SourceFormat::Pdf) || (format.is_none() && hypatia_pdf::is_pdf(bytes)) {
+        return pdf::parse(path, bytes, pdf_limits);
+    }
     let text = decode::decode_text(path, bytes)?;
     let format = match format {
         Some(format) => format,
@@ -82,6 +101,7 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> R
         SourceFormat::Bibtex => bibtex::parse(text),
         SourceFormat::Ris => ris::parse(text),
         SourceFormat::Csljson => csljson::parse(text),
+        SourceFormat::Pdf => return pdf::parse(path, bytes, pdf_limits),
         // Fetched records are not files: nothing to parse here.
         SourceFormat::Arxiv | SourceFormat::SemanticScholar | SourceFormat::OpenAlex | SourceFormat::Crossref => {
             return Err(IngestError::UnknownFormat { path: path.to_owned() });
@@ -104,7 +124,12 @@ pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> R
             });
             continue;
         }
-        records.push(ParsedRecord { record, key, warnings });
+        records.push(ParsedRecord {
+            record,
+            key,
+            warnings,
+            fulltext: None,
+        });
     }
     Ok(ParsedFile {
         path: path.to_owned(),

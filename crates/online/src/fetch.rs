@@ -87,6 +87,7 @@ pub async fn fetch_into(
             unchanged: 0,
             skipped: Vec::new(),
             warnings: Vec::new(),
+            documents: Vec::new(),
         },
     };
     Ok(Fetch {

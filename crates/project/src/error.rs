@@ -40,6 +40,21 @@ pub enum ProjectError {
 }
 
 impl ProjectError {
+    /// The file itself cannot be read (binary, not UTF-8, malformed, an unreadable PDF): what
+    /// `--skip-invalid` steps over, unlike a failing disk or database.
+    pub fn is_unreadable_file(&self) -> bool {
+        matches!(
+            self,
+            ProjectError::Ingest(
+                IngestError::Binary { .. }
+                    | IngestError::NotUtf8 { .. }
+                    | IngestError::UnknownFormat { .. }
+                    | IngestError::Malformed { .. }
+                    | IngestError::Pdf { .. }
+            )
+        )
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ProjectError {
         let path = path.into();
         move |source| ProjectError::Io { path, source }

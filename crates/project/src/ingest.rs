@@ -29,6 +29,36 @@ pub struct IngestSummary {
     pub skipped: Vec<InvalidRecord>,
     /// `location: what was dropped`, e.g. a malformed DOI.
     pub warnings: Vec<String>,
+    /// The full text stored from a PDF.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<DocumentSummary>,
+}
+
+/// What a PDF added: which paper, which full-text version, how much.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DocumentSummary {
+    pub paper_id: String,
+    pub version: u32,
+    /// `false` when this very file was already stored: nothing changed.
+    pub new_version: bool,
+    pub pages: usize,
+    pub passages: usize,
+    pub references: usize,
+    pub references_with_doi: usize,
+}
+
+impl DocumentSummary {
+    fn of(stored: &hypatia_store::StoredDocument, fulltext: &hypatia_core::FullText) -> DocumentSummary {
+        DocumentSummary {
+            paper_id: stored.outcome.paper_id().to_string(),
+            version: stored.version,
+            new_version: stored.new_version,
+            pages: fulltext.pages.len(),
+            passages: fulltext.passages.len(),
+            references: fulltext.references.len(),
+            references_with_doi: fulltext.references.iter().filter(|r| r.doi.is_some()).count(),
+        }
+    }
 }
 
 impl IngestSummary {
@@ -48,6 +78,7 @@ impl IngestSummary {
             unchanged: count(|o| matches!(o, RecordOutcome::Unchanged(_))),
             skipped,
             warnings,
+            documents: Vec::new(),
         }
     }
 }
@@ -108,17 +139,36 @@ impl Project {
         };
         let mut warnings = Vec::new();
         let mut records = Vec::with_capacity(parsed.records.len());
+        let mut fulltexts = Vec::new();
         for record in parsed.records {
             for warning in &record.warnings {
                 warnings.push(format!("{}: {warning}", record.key));
             }
-            records.push((record.record, record.key));
+            if let Some(fulltext) = record.fulltext {
+                fulltexts.push((record.record, record.key, fulltext));
+            } else {
+                records.push((record.record, record.key));
+            }
         }
         progress(IngestProgress::Storing {
             path,
-            records: records.len(),
+            records: records.len() + fulltexts.len(),
         });
-        let stored = self.store.store_file(&source, &records, parsed.invalid.len()).await?;
+        let mut stored = if records.is_empty() && !fulltexts.is_empty() {
+            hypatia_store::StoredFile {
+                outcomes: Vec::new(),
+                change_seq: 0,
+            }
+        } else {
+            self.store.store_file(&source, &records, parsed.invalid.len()).await?
+        };
+        let mut documents = Vec::new();
+        for (record, key, fulltext) in &fulltexts {
+            let document = self.store.store_document(&source, record, key, fulltext).await?;
+            stored.outcomes.push(document.outcome.clone());
+            stored.change_seq = stored.change_seq.max(document.change_seq);
+            documents.push(DocumentSummary::of(&document, fulltext));
+        }
         let stored_at = started.elapsed();
         self.index_stored(path, &mut warnings, progress).await?;
         tracing::info!(
@@ -130,13 +180,9 @@ impl Project {
             "ingested"
         );
 
-        Ok(IngestSummary::of(
-            path,
-            parsed.format,
-            &stored,
-            parsed.invalid,
-            warnings,
-        ))
+        let mut summary = IngestSummary::of(path, parsed.format, &stored, parsed.invalid, warnings);
+        summary.documents = documents;
+        Ok(summary)
     }
 }
 

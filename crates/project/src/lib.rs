@@ -14,7 +14,7 @@ mod sync;
 
 pub use config::{CONFIG_FILE, ProjectConfig};
 pub use error::ProjectError;
-pub use ingest::{IngestOptions, IngestProgress, IngestSummary};
+pub use ingest::{DocumentSummary, IngestOptions, IngestProgress, IngestSummary};
 pub use locate::{DATA_DIR, find_project_root};
 pub use project::{Project, ProjectStatus};
 pub use run_lock::RunLock;

@@ -94,8 +94,11 @@ impl Project {
             Err(IndexError::AnalyzerMismatch { found, .. }) => {
                 tracing::info!(%found, wanted = %analyzer, "analyzer changed: rebuilding the index from the store");
                 // Never delete an index another process is writing: take its lock first.
-                if let Ok(old) = found.parse::<hypatia_index::Analyzer>() {
-                    let previous = LiteratureIndex::open(&index_dir, old)?;
+                // An index of an older schema (same analyzer, fields since added) cannot be
+                // opened to take its lock; no current process can be writing it either.
+                if let Ok(old) = found.parse::<hypatia_index::Analyzer>()
+                    && let Ok(previous) = LiteratureIndex::open(&index_dir, old)
+                {
                     drop(previous.writer()?);
                 }
                 LiteratureIndex::recreate(&index_dir, analyzer)?

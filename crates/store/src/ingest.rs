@@ -83,20 +83,7 @@ impl Store {
             outcomes.extend(crate::batch::store_chunk(&mut tx, file, chunk, change_seq).await?);
         }
 
-        let count = |pred: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|o| pred(o)).count() as i64;
-        sqlx::query(
-            "INSERT INTO ingests (path, format, sha256, added, merged, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&file.path)
-        .bind(file.format.as_str())
-        .bind(&file.sha256)
-        .bind(count(|o| matches!(o, RecordOutcome::Added(_))))
-        .bind(count(|o| matches!(o, RecordOutcome::Merged(_))))
-        .bind(count(|o| matches!(o, RecordOutcome::Unchanged(_))))
-        .bind(skipped as i64)
-        .execute(&mut *tx)
-        .await?;
-
+        log_ingest(&mut tx, file, &outcomes, skipped).await?;
         tx.commit().await?;
         Ok(StoredFile { outcomes, change_seq })
     }
@@ -124,6 +111,29 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The ingest log's row for one file, in the file's transaction.
+pub(crate) async fn log_ingest(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    file: &SourceFile,
+    outcomes: &[RecordOutcome],
+    skipped: usize,
+) -> Result<(), StoreError> {
+    let count = |pred: fn(&RecordOutcome) -> bool| outcomes.iter().filter(|o| pred(o)).count() as i64;
+    sqlx::query(
+        "INSERT INTO ingests (path, format, sha256, added, merged, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&file.path)
+    .bind(file.format.as_str())
+    .bind(&file.sha256)
+    .bind(count(|o| matches!(o, RecordOutcome::Added(_))))
+    .bind(count(|o| matches!(o, RecordOutcome::Merged(_))))
+    .bind(count(|o| matches!(o, RecordOutcome::Unchanged(_))))
+    .bind(skipped as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -181,7 +191,7 @@ mod tests {
             .await
             .expect("limit");
         assert_eq!(limit, 64 * 1024 * 1024);
-        assert_eq!(store.applied_migrations().await.expect("migrations"), vec![1, 2, 3]);
+        assert_eq!(store.applied_migrations().await.expect("migrations"), vec![1, 2, 3, 4]);
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 
 mod batch;
 mod citations;
+mod documents;
 mod error;
 mod ingest;
 mod open;
@@ -12,6 +13,7 @@ mod papers;
 mod runs;
 
 pub use citations::CitationEdgeRow;
+pub use documents::{DocumentRow, StoredDocument};
 pub use error::StoreError;
 pub use ingest::{IngestLog, RecordOutcome, SourceFile, StoredFile};
 pub use open::Store;

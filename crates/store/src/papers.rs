@@ -2,6 +2,8 @@
 
 use hypatia_core::{Paper, PaperId, Passage, Provenance};
 use sqlx::Row;
+
+use crate::documents::{passage_columns, passage_from_row};
 use sqlx::sqlite::SqliteRow;
 
 use crate::{Store, StoreError};
@@ -27,7 +29,7 @@ impl Store {
     pub async fn counts(&self) -> Result<StoreCounts, StoreError> {
         let row = sqlx::query(
             "SELECT (SELECT count(*) FROM papers) AS papers,
-                    (SELECT count(*) FROM passages) AS passages,
+                    (SELECT count(*) FROM passages WHERE current = 1) AS passages,
                     (SELECT count(*) FROM paper_sources) AS sources",
         )
         .fetch_one(&self.pool)
@@ -98,10 +100,14 @@ impl Store {
 
     /// A paper's passages in order.
     pub async fn passages(&self, id: &PaperId) -> Result<Vec<Passage>, StoreError> {
-        let rows = sqlx::query("SELECT id, paper_id, ordinal, text FROM passages WHERE paper_id = ? ORDER BY ordinal")
-            .bind(id.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            passage_columns!(),
+            " FROM passages WHERE paper_id = ? AND current = 1 ORDER BY ordinal"
+        ))
+        .bind(id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(passage_from_row).collect()
     }
 
@@ -160,10 +166,12 @@ impl Store {
         }
         let ids: Vec<&str> = changed.iter().map(|c| c.paper.id.as_str()).collect();
         let ids = serde_json::to_string(&ids).map_err(|e| StoreError::corrupt("paper ids", e))?;
-        let passage_rows = sqlx::query(
-            "SELECT id, paper_id, ordinal, text FROM passages
-             WHERE paper_id IN (SELECT value FROM json_each(?)) ORDER BY paper_id, ordinal",
-        )
+        let passage_rows = sqlx::query(concat!(
+            "SELECT ",
+            passage_columns!(),
+            " FROM passages WHERE paper_id IN (SELECT value FROM json_each(?)) AND current = 1
+             ORDER BY paper_id, ordinal"
+        ))
         .bind(ids)
         .fetch_all(&self.pool)
         .await?;
@@ -194,17 +202,5 @@ pub(crate) fn paper_from_row(row: &SqliteRow) -> Result<Paper, StoreError> {
         arxiv_id: row.try_get("arxiv_id")?,
         url: row.try_get("url")?,
         sources: Vec::new(),
-    })
-}
-
-fn passage_from_row(row: &SqliteRow) -> Result<Passage, StoreError> {
-    let id: String = row.try_get("id")?;
-    let paper: String = row.try_get("paper_id")?;
-    let ordinal: i64 = row.try_get("ordinal")?;
-    Ok(Passage {
-        id: id.parse().map_err(|e| StoreError::corrupt("passages.id", e))?,
-        paper_id: paper.parse().map_err(|e| StoreError::corrupt("passages.paper_id", e))?,
-        ordinal: u32::try_from(ordinal).map_err(|e| StoreError::corrupt("passages.ordinal", e))?,
-        text: row.try_get("text")?,
     })
 }

@@ -68,3 +68,23 @@ pub fn real_model() -> Option<PathBuf> {
     eprintln!("skipping the real-model test: {problem} (run .ci/fetch-gemma and set {REAL_MODEL_ENV})");
     None
 }
+
+/// Set in CI: a test that needs `../shared` fails instead of skipping.
+pub const REQUIRE_SHARED_ENV: &str = "HYPATIA_REQUIRE_SHARED";
+
+/// `relative` under `../shared` beside the checkout, if this machine has it.
+/// Tests that need it say why they skip when it is absent; with
+/// `HYPATIA_REQUIRE_SHARED` set (CI) its absence is a failure.
+pub fn shared_data(relative: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative);
+    if path.exists() {
+        Some(path)
+    } else if std::env::var_os(REQUIRE_SHARED_ENV).is_some() {
+        panic!("{REQUIRE_SHARED_ENV} is set but {} is not present", path.display())
+    } else {
+        eprintln!("skipping: {} is not present on this machine", path.display());
+        None
+    }
+}

@@ -1,0 +1,179 @@
+//! Files no reader should trust: not PDFs, truncated, encrypted, scanned
+//! (no text layer), oversized, nested past any stack, and extractors that
+//! panic or never finish. Each gives its own clear error; none crashes or
+//! hangs the caller.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hypatia_pdf::{ChunkSize, Limits, PdfError, RawPage, TextExtractor, is_pdf, read_pdf, read_pdf_with};
+
+/// A well-formed PDF from object bodies (numbered from 1), with a correct
+/// cross-reference table; `trailer` is added to the trailer dictionary.
+fn pdf(objects: &[String], trailer: &str) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for offset in offsets {
+        out.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// A one-page PDF whose page draws `content` (a content stream).
+fn one_page(content: &str, trailer: &str, extra: &[String]) -> Vec<u8> {
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
+    ];
+    objects.extend(extra.iter().cloned());
+    pdf(&objects, trailer)
+}
+
+fn text_page(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 11 Tf 72 720 Td 14 TL\n");
+    for line in lines {
+        content.push_str(&format!("({line}) Tj T*\n"));
+    }
+    content.push_str("ET");
+    one_page(&content, "", &[])
+}
+
+#[test]
+fn a_hand_made_pdf_is_read_as_a_paper() {
+    let bytes = text_page(&[
+        "Engines of analysis weave algebraic patterns as looms weave flowers.",
+        "The engine computes Bernoulli numbers without error, as we show here.",
+    ]);
+    let paper = read_pdf(&bytes, &Limits::default()).expect("a valid PDF");
+    assert_eq!(paper.pages.len(), 1);
+    assert!(paper.pages[0].contains("Bernoulli numbers"), "{:?}", paper.pages);
+    assert_eq!(paper.passages.len(), 1);
+    assert_eq!(paper.passages[0].location.section, "Body");
+    assert_eq!(paper.passages[0].location.page, 1);
+}
+
+#[test]
+fn not_a_pdf_and_a_truncated_one_are_refused_by_name() {
+    assert!(matches!(read_pdf(b"hello", &Limits::default()), Err(PdfError::NotPdf)));
+    assert!(!is_pdf(b""));
+    let whole = text_page(&["Some text that is long enough to be a page of a paper, more or less."]);
+    for cut in [12, whole.len() / 3, whole.len() / 2] {
+        let error = read_pdf(&whole[..cut], &Limits::default()).expect_err("a truncated PDF");
+        assert!(
+            matches!(error, PdfError::Unreadable(_) | PdfError::NoTextLayer { .. }),
+            "cut at {cut}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn an_encrypted_pdf_asks_for_an_unprotected_copy() {
+    let encrypt = format!(
+        "<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O <{}> /U <{}> >>",
+        "11".repeat(32),
+        "22".repeat(32)
+    );
+    let bytes = one_page(
+        "BT /F1 11 Tf 72 720 Td (secret) Tj ET",
+        "/Encrypt 6 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]",
+        &[encrypt],
+    );
+    let error = read_pdf(&bytes, &Limits::default()).expect_err("encrypted");
+    assert_eq!(error, PdfError::Encrypted, "{error}");
+    assert!(error.to_string().contains("password"));
+}
+
+#[test]
+fn a_scan_without_a_text_layer_says_it_needs_ocr() {
+    let bytes = one_page("0 0 1 rg 72 72 468 648 re f", "", &[]);
+    let error = read_pdf(&bytes, &Limits::default()).expect_err("no text");
+    assert!(matches!(error, PdfError::NoTextLayer { pages: 1, .. }), "{error:?}");
+    assert!(error.to_string().contains("OCR"));
+}
+
+#[test]
+fn size_and_page_limits_hold() {
+    let bytes = text_page(&["A page of text that is long enough to count as a page of a paper."]);
+    let small = Limits {
+        max_bytes: 100,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_pdf(&bytes, &small),
+        Err(PdfError::TooLarge { limit: 100, .. })
+    ));
+    let no_pages = Limits {
+        max_pages: 0,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        read_pdf(&bytes, &no_pages),
+        Err(PdfError::TooManyPages { pages: 1, limit: 0 })
+    ));
+}
+
+#[test]
+fn objects_nested_past_any_stack_do_not_crash() {
+    let depth = 200_000;
+    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let bytes = one_page("BT /F1 11 Tf 72 720 Td (x) Tj ET", &format!("/Deep {nested}"), &[]);
+    // Whatever the parser makes of it, it is an answer, not an abort.
+    let _ = read_pdf(&bytes, &Limits::default());
+    let dict = format!("{}{}", "<< /A ".repeat(depth), ">> ".repeat(depth));
+    let bytes = one_page("BT /F1 11 Tf 72 720 Td (x) Tj ET", "", &[dict]);
+    let _ = read_pdf(&bytes, &Limits::default());
+}
+
+struct Panics;
+impl TextExtractor for Panics {
+    fn name(&self) -> &'static str {
+        "panics"
+    }
+    fn extract(&self, _: &[u8]) -> Result<Vec<RawPage>, PdfError> {
+        panic!("index out of bounds in a font table")
+    }
+}
+
+struct NeverFinishes;
+impl TextExtractor for NeverFinishes {
+    fn name(&self) -> &'static str {
+        "never finishes"
+    }
+    fn extract(&self, _: &[u8]) -> Result<Vec<RawPage>, PdfError> {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+}
+
+#[test]
+fn an_extractor_that_panics_or_hangs_is_an_error_not_a_crash_or_a_hang() {
+    let bytes = text_page(&["Text."]);
+    let error = read_pdf_with(Arc::new(Panics), &bytes, &Limits::default(), ChunkSize::default()).expect_err("panics");
+    assert_eq!(
+        error,
+        PdfError::ExtractorPanicked("index out of bounds in a font table".to_owned())
+    );
+    let limits = Limits {
+        timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let error = read_pdf_with(Arc::new(NeverFinishes), &bytes, &limits, ChunkSize::default()).expect_err("hangs");
+    assert_eq!(error, PdfError::TimedOut(Duration::from_millis(200)));
+}
