@@ -8,6 +8,7 @@ mod cli;
 mod consistency;
 mod formats;
 mod models;
+mod pdf;
 mod real_model;
 mod review;
 mod review_faults;

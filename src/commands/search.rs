@@ -26,7 +26,12 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
                 .map(|h| {
                     json!({
                         "id": h.passage_id, "paper_id": h.paper_id, "score": h.score, "year": h.year,
-                        "section": h.section, "page": h.page, "page_end": h.page_end, "text": h.text.text,
+                        "section": h.location.as_ref().map(|l| &l.section),
+                        "page": h.location.as_ref().map(|l| l.page),
+                        "page_end": h.location.as_ref().map(|l| l.page_end),
+                        "char_start": h.location.as_ref().map(|l| l.start),
+                        "char_end": h.location.as_ref().map(|l| l.end),
+                        "text": h.text.text,
                     })
                 })
                 .collect();
@@ -35,10 +40,9 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
         } else {
             for (rank, hit) in hits.iter().enumerate() {
                 // Where in the paper: "Results, p. 4" for full text, nothing for an abstract.
-                let place = match (&hit.section, hit.page, hit.page_end) {
-                    (Some(section), Some(page), Some(end)) if end > page => format!("  {section}, pp. {page}–{end}"),
-                    (Some(section), Some(page), _) => format!("  {section}, p. {page}"),
-                    _ => String::new(),
+                let place = match &hit.location {
+                    Some(at) => format!("  {}, {}", at.section, at.pages_label()),
+                    None => String::new(),
                 };
                 write_header(
                     &mut out,

@@ -463,6 +463,7 @@ mod tests {
             year: None,
             text: String::new(),
             score: 0.0,
+            location: None,
         }
     }
 
@@ -538,6 +539,7 @@ mod scheduling {
                             year: None,
                             text: "text".into(),
                             score: 1.0,
+                            location: None,
                         }
                     })
                     .collect(),

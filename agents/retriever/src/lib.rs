@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use hypatia_bus::Agent;
-use hypatia_core::{PaperId, PassageId};
+use hypatia_core::{PaperId, PassageId, PassageLocation};
 use hypatia_project::Project;
 use hypatia_project::SearchRequest;
 use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
@@ -35,7 +35,7 @@ impl Retriever {
     async fn retrieve(&self, queries: &[String], limit: usize) -> Result<Payload, AgentFailure> {
         let mut lists: Vec<Vec<PassageId>> = Vec::new();
         let mut skipped = Vec::new();
-        let mut found: BTreeMap<PassageId, (PaperId, Option<i32>, String)> = BTreeMap::new();
+        let mut found: BTreeMap<PassageId, (PaperId, Option<i32>, String, Option<PassageLocation>)> = BTreeMap::new();
         let mut seen_queries = HashSet::new();
         for query in queries {
             let key = query.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
@@ -62,7 +62,7 @@ impl Retriever {
             for hit in hits {
                 found
                     .entry(hit.passage_id)
-                    .or_insert((hit.paper_id, hit.year, hit.text.text));
+                    .or_insert((hit.paper_id, hit.year, hit.text.text, hit.location));
             }
         }
         let mut evidence = Vec::new();
@@ -73,7 +73,7 @@ impl Retriever {
             if evidence.len() >= limit {
                 break;
             }
-            let Some((paper_id, year, text)) = found.get(&passage_id) else {
+            let Some((paper_id, year, text, location)) = found.get(&passage_id) else {
                 continue;
             };
             // The same sentence in two papers (a reprint, a copied abstract) is one piece of evidence.
@@ -105,6 +105,7 @@ impl Retriever {
                 year: *year,
                 text: text.clone(),
                 score,
+                location: location.clone(),
             });
         }
         Ok(Payload::EvidenceReady { evidence, skipped })

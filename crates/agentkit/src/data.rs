@@ -16,6 +16,8 @@ pub struct EvidenceItem {
     pub id: String,
     pub paper: String,
     pub year: String,
+    /// Where a full-text passage is ("Results, p. 4"); empty for an abstract sentence.
+    pub place: String,
     pub text: String,
 }
 
@@ -54,6 +56,11 @@ pub fn evidence_items(passages: &[EvidencePassage]) -> Vec<EvidenceItem> {
             id: escape_data(passage.passage_id.as_str()),
             paper: escape_data(&cut(&passage.title, 200)),
             year: passage.year.map(|y| y.to_string()).unwrap_or_default(),
+            place: passage
+                .location
+                .as_ref()
+                .map(|at| escape_data(&format!("{}, {}", cut(&at.section, 80), at.pages_label())))
+                .unwrap_or_default(),
             text: escape_data(&cut(&passage.text, PROMPT_PASSAGE_CHARS)),
         })
         .collect()

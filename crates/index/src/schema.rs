@@ -121,9 +121,12 @@ pub(crate) struct PassageFields {
     pub year: Field,
     /// Section name of a full-text passage (stored only).
     pub section: Field,
-    /// First and last page of a full-text passage (stored only).
+    /// First and last page of a full-text passage, and its character
+    /// offsets on them (stored only).
     pub page: Field,
     pub page_end: Field,
+    pub char_start: Field,
+    pub char_end: Field,
 }
 
 fn papers_schema(analyzer: Analyzer) -> (Schema, PaperFields) {
@@ -154,6 +157,8 @@ fn passages_schema(analyzer: Analyzer) -> (Schema, PassageFields) {
         section: builder.add_text_field("section", STORED),
         page: builder.add_u64_field("page", STORED),
         page_end: builder.add_u64_field("page_end", STORED),
+        char_start: builder.add_u64_field("char_start", STORED),
+        char_end: builder.add_u64_field("char_end", STORED),
     };
     (builder.build(), fields)
 }

@@ -4,7 +4,7 @@
 use std::ops::{Bound, Range};
 use std::str::FromStr;
 
-use hypatia_core::{PaperId, PassageId};
+use hypatia_core::{PaperId, PassageId, PassageLocation};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
@@ -15,6 +15,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, TantivyDocument, Term};
 
 use crate::query::parse_query;
+use crate::schema::PassageFields;
 use crate::{IndexError, LiteratureIndex};
 
 /// An inclusive range of publication years; either end may be open.
@@ -109,11 +110,8 @@ pub struct PassageHit {
     pub score: f32,
     pub year: Option<i32>,
     pub text: Highlighted,
-    /// Section of a full-text passage; `None` for the abstract.
-    pub section: Option<String>,
-    /// The page a full-text passage starts on, and the page it ends on.
-    pub page: Option<u32>,
-    pub page_end: Option<u32>,
+    /// Section, pages and offsets of a full-text passage; `None` for the abstract.
+    pub location: Option<PassageLocation>,
 }
 
 /// Field weights for paper search. The default was chosen on SciFact's
@@ -267,9 +265,7 @@ impl LiteratureIndex {
                 score,
                 year: year_of(&doc, f.year),
                 text: Highlighted { text, highlights },
-                section: Some(text_of(&doc, f.section)).filter(|s| !s.is_empty()),
-                page: page_of(&doc, f.page),
-                page_end: page_of(&doc, f.page_end),
+                location: location_of(&doc, &f),
             });
         }
         Ok(hits)
@@ -407,10 +403,19 @@ fn year_of(doc: &TantivyDocument, field: Field) -> Option<i32> {
         .and_then(|y| i32::try_from(y).ok())
 }
 
-fn page_of(doc: &TantivyDocument, field: Field) -> Option<u32> {
-    doc.get_first(field)
-        .and_then(|v| v.as_u64())
-        .and_then(|p| u32::try_from(p).ok())
+fn location_of(doc: &TantivyDocument, f: &PassageFields) -> Option<PassageLocation> {
+    let number = |field: Field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_u64())
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some(PassageLocation {
+        section: text_of(doc, f.section),
+        page: number(f.page)?,
+        page_end: number(f.page_end)?,
+        start: number(f.char_start)?,
+        end: number(f.char_end)?,
+    })
 }
 
 fn paper_id_of(doc: &TantivyDocument, field: Field) -> Result<PaperId, IndexError> {

@@ -77,6 +77,8 @@ impl IndexWriterSession<'_> {
                 document.add_text(sf.section, &at.section);
                 document.add_u64(sf.page, u64::from(at.page));
                 document.add_u64(sf.page_end, u64::from(at.page_end));
+                document.add_u64(sf.char_start, u64::from(at.start));
+                document.add_u64(sf.char_end, u64::from(at.end));
             }
             self.passages.add_document(document)?;
         }

@@ -21,7 +21,7 @@ pub struct ChunkSize {
 impl Default for ChunkSize {
     fn default() -> Self {
         ChunkSize {
-            target_chars: 800,
+            target_chars: 500,
             overlap_sentences: 1,
         }
     }

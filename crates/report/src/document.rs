@@ -117,6 +117,8 @@ pub struct EvidenceEntry {
     pub year: Option<i32>,
     pub text: String,
     pub score: f64,
+    #[serde(flatten)]
+    pub place: Place,
     /// Whether any hypothesis cites it.
     pub cited: bool,
     /// Put into the evidence by the researcher, not retrieved.
@@ -177,6 +179,42 @@ pub struct CitationEntry {
     pub year: Option<i32>,
     /// The passage exactly as stored.
     pub text: String,
+    #[serde(flatten)]
+    pub place: Place,
+}
+
+/// Where a full-text passage is in its paper; all `None` for an abstract
+/// sentence.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    #[serde(default)]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub page: Option<u32>,
+    #[serde(default)]
+    pub page_end: Option<u32>,
+}
+
+impl Place {
+    pub fn of(location: Option<&hypatia_core::PassageLocation>) -> Place {
+        match location {
+            Some(at) => Place {
+                section: Some(at.section.clone()),
+                page: Some(at.page),
+                page_end: Some(at.page_end),
+            },
+            None => Place::default(),
+        }
+    }
+
+    /// "p. 4" or "pp. 4–5": a locator as a reader (and pandoc) reads it.
+    pub fn pages(&self) -> Option<String> {
+        let page = self.page?;
+        Some(match self.page_end {
+            Some(end) if end > page => format!("pp. {page}–{end}"),
+            _ => format!("p. {page}"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -301,6 +339,7 @@ impl ExportDocument {
                             .get(&passage.passage_id)
                             .cloned()
                             .unwrap_or_else(|| passage.text.clone()),
+                        place: Place::of(passage.location.as_ref()),
                     })
                     .collect();
                 Some(HypothesisEntry {
@@ -337,6 +376,7 @@ impl ExportDocument {
             year: p.year,
             text: p.text.clone(),
             score: p.score,
+            place: Place::of(p.location.as_ref()),
             cited: cited_passages.contains(&p.passage_id),
             pinned,
         };

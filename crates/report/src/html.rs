@@ -288,9 +288,10 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
     }
     for citation in &hyp.citations {
         let year = citation.year.map_or(String::new(), |y| format!(" ({y})"));
+        let place = place_html(&citation.place);
         let _ = writeln!(
             out,
-            "<blockquote cite=\"#ref-{}\">{}<footer>— <a href=\"#ref-{}\">{}</a>{year}, passage <a \
+            "<blockquote cite=\"#ref-{}\">{}<footer>— <a href=\"#ref-{}\">{}</a>{year}{place}, passage <a \
              href=\"#passage-{}\"><code>{}</code></a></footer></blockquote>",
             h(&citation.key),
             h(&citation.text),
@@ -341,15 +342,25 @@ fn evidence(out: &mut String, doc: &ExportDocument) {
             .map_or(String::new(), |p| p.key.clone());
         let _ = writeln!(
             out,
-            "<div class=\"passage\" id=\"passage-{}\"><p><code>{}</code> from <a href=\"#ref-{}\">{}</a></p><p>{}</p></div>",
+            "<div class=\"passage\" id=\"passage-{}\"><p><code>{}</code> from <a href=\"#ref-{}\">{}</a>{}</p><p>{}</p></div>",
             h(&charts::anchor_id(passage.passage_id.as_str())),
             h(passage.passage_id.as_str()),
             h(&key),
             h(&passage.title),
+            place_html(&passage.place),
             h(&passage.text)
         );
     }
     out.push_str("</section>\n");
+}
+
+/// ", Results, <span class="page">p. 4</span>" for a full-text passage; nothing for an abstract.
+fn place_html(place: &crate::document::Place) -> String {
+    let section = place.section.as_ref().map_or(String::new(), |s| format!(", {}", h(s)));
+    let pages = place
+        .pages()
+        .map_or(String::new(), |p| format!(", <span class=\"page\">{}</span>", h(&p)));
+    format!("{section}{pages}")
 }
 
 fn references(out: &mut String, doc: &ExportDocument) {

@@ -20,8 +20,8 @@ use std::str::FromStr;
 
 pub use document::{
     CitationEdge, CitationEntry, ClosePaperEntry, EvidenceEntry, ExportDocument, ExportError, HypothesisEntry, Library,
-    MatchEntry, PaperEntry, RatingPoint, ReviewEntry, RoundEntry, RoundRating, RunMeta, SCHEMA_VERSION, SteeringAction,
-    SteeringEntry, Timings, referenced_papers,
+    MatchEntry, PaperEntry, Place, RatingPoint, ReviewEntry, RoundEntry, RoundRating, RunMeta, SCHEMA_VERSION,
+    SteeringAction, SteeringEntry, Timings, referenced_papers,
 };
 pub use graph::{Edge, EvidenceGraph, Node};
 pub use keys::citation_keys;

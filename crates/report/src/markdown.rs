@@ -229,9 +229,19 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
     }
     for citation in &h.citations {
         let year = citation.year.map_or(String::new(), |y| format!(" ({y})"));
+        // A page goes in the citation as pandoc's locator: `[@key, p. 4]`.
+        let locator = citation
+            .place
+            .pages()
+            .map_or(String::new(), |pages| format!(", {pages}"));
+        let section = citation
+            .place
+            .section
+            .as_ref()
+            .map_or(String::new(), |s| format!(", {}", md(s)));
         let _ = writeln!(
             out,
-            "> {}\n>\n> — *{}*{year} [@{}], passage `{}`\n",
+            "> {}\n>\n> — *{}*{year} [@{}{locator}]{section}, passage `{}`\n",
             md(&citation.text),
             md(&citation.title),
             citation.key,

@@ -164,11 +164,50 @@ fn markdown_citations_are_the_bibliography_keys() {
         .split("[@")
         .skip(1)
         .filter_map(|rest| rest.split_once(']').map(|(key, _)| key))
+        // `[@key, p. 4]`: the key, then pandoc's locator.
+        .map(|cite| cite.split_once(", ").map_or(cite, |(key, _)| key))
         .collect();
     let keys: BTreeSet<&str> = doc.papers.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(cited, keys, "every [@key] resolves and every paper is cited");
     assert!(markdown.starts_with("---\ntitle: "), "pandoc front matter");
     assert!(markdown.contains(&format!("bibliography: \"{RUN_ID}.bib\"")));
+}
+
+#[test]
+fn a_full_text_citation_shows_its_page_in_every_format() {
+    let doc = document();
+    let cited = doc
+        .hypotheses
+        .iter()
+        .flat_map(|h| &h.citations)
+        .find(|c| c.place.page.is_some())
+        .expect("the fixture cites its one full-text passage");
+    assert_eq!(cited.place.page, Some(fixture::FULLTEXT_PAGE));
+    let markdown = Format::Markdown.render(&doc);
+    assert!(
+        markdown.contains(&format!("[@{}, p. 4], Results", cited.key)),
+        "{markdown}"
+    );
+    let html = Format::Html.render(&doc);
+    assert!(html.contains("Results, <span class=\"page\">p. 4</span>"));
+    let json: Value = serde_json::from_str(&Format::Json.render(&doc)).expect("json");
+    let citations: Vec<&Value> = json["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .flat_map(|h| h["citations"].as_array().expect("citations"))
+        .collect();
+    let with_page: Vec<&&Value> = citations.iter().filter(|c| c["page"] == 4).collect();
+    assert!(!with_page.is_empty());
+    assert!(
+        with_page
+            .iter()
+            .all(|c| c["section"] == "Results" && c["page_end"] == 4)
+    );
+    // Abstract sentences have no page, and say so.
+    assert!(citations.iter().any(|c| c["page"].is_null()));
+    let evidence = json["evidence"].as_array().expect("evidence");
+    assert_eq!(evidence.iter().filter(|e| e["page"] == 4).count(), 1);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What agents say to each other: one typed payload per message kind, and
 //! the research objects they carry.
 
-use hypatia_core::{PaperId, PassageId};
+use hypatia_core::{PaperId, PassageId, PassageLocation};
 use serde::{Deserialize, Serialize};
 
 use crate::AgentFailure;
@@ -115,6 +115,9 @@ pub struct EvidencePassage {
     pub text: String,
     /// Reciprocal-rank-fusion score over the plan's queries.
     pub score: f64,
+    /// Section and pages of a full-text passage; `None` for an abstract sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<PassageLocation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

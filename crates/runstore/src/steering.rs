@@ -42,6 +42,7 @@ pub async fn steer(project: &Project, run_id: &str, action: SteerAction) -> Resu
                     text: passage.text,
                     // Not ranked by retrieval: the researcher put it there.
                     score: 0.0,
+                    location: passage.location,
                 })
                 .collect();
             Steer::Pin {

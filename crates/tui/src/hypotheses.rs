@@ -203,6 +203,15 @@ pub fn sparkline(h: &HypothesisEntry) -> String {
         .collect()
 }
 
+/// " · Results, p. 4" for a passage of a paper's full text; nothing for an abstract sentence.
+fn place_suffix(place: &hypatia_report::Place) -> String {
+    match (&place.section, place.pages()) {
+        (Some(section), Some(pages)) => format!(" · {section}, {pages}"),
+        (None, Some(pages)) => format!(" · {pages}"),
+        _ => String::new(),
+    }
+}
+
 fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'static> {
     let mut lines = vec![
         Line::from(Span::styled(h.statement.clone(), theme.title())),
@@ -271,7 +280,10 @@ fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'stat
         };
         lines.push(Line::from(vec![
             Span::raw(marker),
-            Span::styled(format!("{} · {}", cited.passage_id, cited.title), style),
+            Span::styled(
+                format!("{} · {}{}", cited.passage_id, cited.title, place_suffix(&cited.place)),
+                style,
+            ),
         ]));
         lines.push(Line::from(format!("  “{}”", cited.text)));
     }

@@ -475,6 +475,7 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
             year: paper.year,
             text: passage.text,
             score: 1.0,
+            location: None,
         });
     }
     let bus = hypatia_bus::Bus::new(project.store());
