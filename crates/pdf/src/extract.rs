@@ -41,7 +41,13 @@ impl TextExtractor for PdfExtract {
     }
 
     fn extract(&self, bytes: &[u8]) -> Result<Vec<RawPage>, PdfError> {
-        let mut document = Document::load_mem(bytes).map_err(|e| PdfError::Unreadable(e.to_string()))?;
+        let mut document = match Document::load_mem(bytes) {
+            Ok(document) => document,
+            // A broken cross-reference table: read the file from its objects, as poppler does.
+            Err(error) => crate::repair::rebuild_xref(bytes)
+                .and_then(|repaired| Document::load_mem(&repaired).ok())
+                .ok_or_else(|| PdfError::Unreadable(error.to_string()))?,
+        };
         if document.is_encrypted() {
             // Many PDFs are "encrypted" with an empty user password only to set
             // permissions; those open. The rest need a password we do not have.

@@ -14,6 +14,7 @@ mod guard;
 mod layout;
 mod metadata;
 mod references;
+mod repair;
 mod sections;
 
 use std::sync::Arc;
@@ -87,12 +88,17 @@ pub fn is_pdf(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
 }
 
-/// Reads a PDF with the default extractor and passage size.
+/// Reads a PDF with the default extractor and passage size. A panic
+/// anywhere in reading (a bug of ours on a strange file) is an error for
+/// this file, not the end of the caller.
 pub fn read_pdf(bytes: &[u8], limits: &Limits) -> Result<PdfPaper, PdfError> {
-    read_pdf_with(Arc::new(PdfExtract), bytes, limits, ChunkSize::default())
+    std::panic::catch_unwind(|| read_pdf_with(Arc::new(PdfExtract), bytes, limits, ChunkSize::default()))
+        .unwrap_or_else(|panic| Err(PdfError::ExtractorPanicked(guard::panic_message(panic.as_ref()))))
 }
 
-/// Reads a PDF with a given extractor and passage size.
+/// Reads a PDF with a given extractor and passage size. Only the extractor
+/// is guarded (its panics and hangs become errors); the rest is Hypatia's
+/// own code, which the fuzz tests hold to never panicking.
 pub fn read_pdf_with(
     extractor: Arc<dyn TextExtractor>,
     bytes: &[u8],

@@ -7,51 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hypatia_pdf::{ChunkSize, Limits, PdfError, RawPage, TextExtractor, is_pdf, read_pdf, read_pdf_with};
+use hypatia_testkit::pdf::{one_page_pdf, paper_pdf, text_pdf};
 
-/// A well-formed PDF from object bodies (numbered from 1), with a correct
-/// cross-reference table; `trailer` is added to the trailer dictionary.
-fn pdf(objects: &[String], trailer: &str) -> Vec<u8> {
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for offset in offsets {
-        out.extend(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R {trailer} >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-/// A one-page PDF whose page draws `content` (a content stream).
 fn one_page(content: &str, trailer: &str, extra: &[String]) -> Vec<u8> {
-    let mut objects = vec![
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
-        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
-    ];
-    objects.extend(extra.iter().cloned());
-    pdf(&objects, trailer)
+    one_page_pdf(content, trailer, extra)
 }
 
 fn text_page(lines: &[&str]) -> Vec<u8> {
-    let mut content = String::from("BT /F1 11 Tf 72 720 Td 14 TL\n");
-    for line in lines {
-        content.push_str(&format!("({line}) Tj T*\n"));
-    }
-    content.push_str("ET");
-    one_page(&content, "", &[])
+    text_pdf(lines)
 }
 
 #[test]
@@ -66,6 +29,47 @@ fn a_hand_made_pdf_is_read_as_a_paper() {
     assert_eq!(paper.passages.len(), 1);
     assert_eq!(paper.passages[0].location.section, "Body");
     assert_eq!(paper.passages[0].location.page, 1);
+}
+
+#[test]
+fn a_paper_in_miniature_has_its_sections_pages_references_and_no_running_header() {
+    let bytes = paper_pdf(&[
+        (
+            "1 Introduction",
+            &["Analytical engines weave algebraic patterns as a loom weaves flowers and leaves."],
+        ),
+        (
+            "2 Results",
+            &["The engine computed the Bernoulli numbers without a single error in the table."],
+        ),
+        (
+            "3 Discussion",
+            &["A general purpose machine follows: any process of symbols can be mechanised."],
+        ),
+        (
+            "References",
+            &["[1] C. Babbage. 1864. Passages from the Life of a Philosopher. doi:10.1000/passages"],
+        ),
+    ]);
+    let paper = read_pdf(&bytes, &Limits::default()).expect("read");
+    assert_eq!(paper.pages.len(), 4);
+    let places: Vec<(&str, u32)> = paper
+        .passages
+        .iter()
+        .map(|p| (p.location.section.as_str(), p.location.page))
+        .collect();
+    assert_eq!(places, [("Introduction", 1), ("Results", 2), ("Discussion", 3)]);
+    assert!(
+        paper
+            .pages
+            .iter()
+            .all(|page| !page.contains("Proceedings of the Workshop")),
+        "{:?}",
+        paper.pages
+    );
+    assert_eq!(paper.references.len(), 1);
+    assert_eq!(paper.references[0].doi.as_deref(), Some("10.1000/passages"));
+    assert_eq!(paper.references[0].page, 4);
 }
 
 #[test]
@@ -176,4 +180,18 @@ fn an_extractor_that_panics_or_hangs_is_an_error_not_a_crash_or_a_hang() {
     };
     let error = read_pdf_with(Arc::new(NeverFinishes), &bytes, &limits, ChunkSize::default()).expect_err("hangs");
     assert_eq!(error, PdfError::TimedOut(Duration::from_millis(200)));
+}
+
+#[test]
+fn a_pdf_whose_cross_reference_table_is_off_is_read_from_its_objects() {
+    // Bytes inserted after the header (a mangled download, a hand edit): every offset is wrong.
+    let mut bytes = text_page(&["Engines of analysis weave algebraic patterns as looms weave flowers and leaves."]);
+    bytes.splice(9..9, b"      ".iter().copied());
+    let paper = read_pdf(&bytes, &Limits::default()).expect("the objects are all there");
+    assert!(paper.pages[0].contains("algebraic patterns"), "{:?}", paper.pages);
+    // No cross-reference table at all.
+    let whole = text_page(&["Engines of analysis weave algebraic patterns as looms weave flowers and leaves."]);
+    let cut = whole.windows(4).position(|w| w == b"xref").expect("xref");
+    let paper = read_pdf(&whole[..cut], &Limits::default()).expect("read without xref");
+    assert!(paper.pages[0].contains("looms weave"));
 }
