@@ -16,6 +16,9 @@ CREATE TABLE documents (
     UNIQUE (paper_id, sha256)
 ) STRICT;
 
+-- A file already read is recognised by its hash before it is parsed again (Zotero re-imports).
+CREATE INDEX documents_by_sha256 ON documents (sha256);
+
 -- The cleaned text of every page: passage offsets point into it.
 CREATE TABLE document_pages (
     paper_id    TEXT NOT NULL,

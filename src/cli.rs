@@ -172,8 +172,16 @@ pub enum ConfigCommand {
 pub struct IngestArgs {
     /// Files or folders (folders are searched for .txt .jsonl .json .bib .ris .csl .pdf files; a PDF
     /// is recognised by its content whatever its name).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "zotero")]
     pub paths: Vec<PathBuf>,
+    /// Import a Zotero library from its data folder (default ~/Zotero): every item's metadata and
+    /// the full text of its attached PDF. Safe while Zotero runs; a second import adds only what
+    /// changed.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "", conflicts_with = "paths")]
+    pub zotero: Option<PathBuf>,
+    /// With --zotero: only the items of this collection (and its subcollections).
+    #[arg(long, value_name = "NAME", requires = "zotero")]
+    pub collection: Option<String>,
     #[arg(long, default_value = "auto", value_parser = parse_format)]
     pub format: FormatChoice,
     /// Store a file's valid records and report the invalid ones, instead of refusing the file; a file

@@ -77,7 +77,8 @@ impl Workspace {
 
 /// Each outside system, and the only crates that may depend on it directly.
 const OUTSIDE_SYSTEMS: &[(&str, &[&str])] = &[
-    ("sqlx", &["hypatia-store"]),
+    // The project database; and, read-only, a Zotero library's.
+    ("sqlx", &["hypatia-store", "hypatia-zotero"]),
     ("tantivy", &["hypatia-index"]),
     ("llama-cpp-2", &["hypatia-llama"]),
     ("llama-cpp-sys-2", &["hypatia-llama"]),

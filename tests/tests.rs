@@ -15,3 +15,4 @@ mod review_faults;
 mod shared_data;
 mod sources;
 mod tui;
+mod zotero;

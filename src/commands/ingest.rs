@@ -1,11 +1,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use hypatia_project::{IngestOptions, IngestProgress, IngestSummary, Project};
+use hypatia_project::{IngestOptions, IngestProgress, IngestSummary, Project, ZoteroLibrary};
 
 use crate::cli::{FormatChoice, IngestArgs};
 
 pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.zotero {
+        return zotero(project, dir, &args).await;
+    }
     let files = Project::expand_paths(&args.paths)?;
     let options = IngestOptions {
         format: match args.format {
@@ -130,4 +133,64 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `ingest --zotero [DIR]`: a Zotero library, whole or one collection.
+async fn zotero(project: Project, dir: &std::path::Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+    let dir = if dir.as_os_str().is_empty() {
+        ZoteroLibrary::default_dir()
+            .ok_or_else(|| anyhow::anyhow!("no home folder to find ~/Zotero in; name the folder: --zotero DIR"))?
+    } else {
+        dir.to_owned()
+    };
+    let library = ZoteroLibrary::open(&dir).await?;
+    let bar = super::progress_bar(1);
+    let progress = |event: IngestProgress<'_>| match event {
+        IngestProgress::Storing { path, records } => {
+            bar.set_position(records as u64);
+            bar.set_message(format!("item {}", path.display()));
+        }
+        IngestProgress::Indexing { papers } => bar.set_message(format!("indexing: {papers} papers")),
+        IngestProgress::Reading(_) => {}
+    };
+    let summary = project
+        .ingest_zotero(&library, args.collection.as_deref(), &progress)
+        .await;
+    bar.finish_and_clear();
+    library.close().await;
+    let summary = summary?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)?;
+        writeln!(out)?;
+    } else {
+        let collection = summary
+            .collection
+            .as_ref()
+            .map_or(String::new(), |c| format!(", collection `{c}`"));
+        writeln!(
+            out,
+            "Zotero library {}{collection}: {} items, {} added, {} merged, {} unchanged; {} PDFs read, {} already stored",
+            summary.library.display(),
+            summary.items,
+            summary.added,
+            summary.merged,
+            summary.unchanged,
+            summary.pdfs_read,
+            summary.pdfs_known
+        )?;
+        for warning in &summary.warnings {
+            writeln!(out, "  warning: {warning}")?;
+        }
+    }
+    if args.enrich {
+        let enrich_args = crate::cli::EnrichArgs {
+            max: 200,
+            refresh: false,
+            json: false,
+        };
+        super::enrich::enrich_and_report(&project, &enrich_args, &mut std::io::stderr().lock()).await?;
+    }
+    project.close().await;
+    Ok(ExitCode::SUCCESS)
 }

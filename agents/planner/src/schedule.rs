@@ -699,6 +699,7 @@ mod steering {
             year: None,
             text: format!("text of {paper}"),
             score: 1.0,
+            location: None,
         }
     }
 

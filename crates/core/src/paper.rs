@@ -26,6 +26,8 @@ pub enum SourceFormat {
     SemanticScholar,
     OpenAlex,
     Crossref,
+    /// An item of a Zotero library, read from its `zotero.sqlite`.
+    Zotero,
 }
 
 impl SourceFormat {
@@ -61,6 +63,7 @@ impl SourceFormat {
             SourceFormat::SemanticScholar => "s2",
             SourceFormat::OpenAlex => "openalex",
             SourceFormat::Crossref => "crossref",
+            SourceFormat::Zotero => "zotero",
         }
     }
 }
@@ -78,6 +81,7 @@ impl FromStr for SourceFormat {
         SourceFormat::ALL
             .into_iter()
             .chain(SourceFormat::ONLINE)
+            .chain([SourceFormat::Zotero])
             .find(|format| format.as_str() == text)
             .ok_or_else(|| {
                 let names: Vec<_> = SourceFormat::ALL.iter().map(|f| f.as_str()).collect();

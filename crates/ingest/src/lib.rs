@@ -9,7 +9,7 @@ mod bibtex_strings;
 mod csljson;
 mod decode;
 
-use decode::sha256_hex;
+pub use decode::sha256_hex;
 mod detect;
 mod error;
 mod jsonl;
@@ -103,7 +103,11 @@ pub fn parse_bytes_with(
         SourceFormat::Csljson => csljson::parse(text),
         SourceFormat::Pdf => return pdf::parse(path, bytes, pdf_limits),
         // Fetched records are not files: nothing to parse here.
-        SourceFormat::Arxiv | SourceFormat::SemanticScholar | SourceFormat::OpenAlex | SourceFormat::Crossref => {
+        SourceFormat::Arxiv
+        | SourceFormat::SemanticScholar
+        | SourceFormat::OpenAlex
+        | SourceFormat::Crossref
+        | SourceFormat::Zotero => {
             return Err(IngestError::UnknownFormat { path: path.to_owned() });
         }
     }

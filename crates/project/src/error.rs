@@ -37,6 +37,8 @@ pub enum ProjectError {
     Index(#[from] IndexError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Zotero(#[from] hypatia_zotero::ZoteroError),
 }
 
 impl ProjectError {

@@ -11,13 +11,16 @@ mod locate;
 mod project;
 mod run_lock;
 mod sync;
+mod zotero;
 
 pub use config::{CONFIG_FILE, ProjectConfig};
 pub use error::ProjectError;
+pub use hypatia_zotero::{ZoteroError, ZoteroLibrary};
 pub use ingest::{DocumentSummary, IngestOptions, IngestProgress, IngestSummary};
 pub use locate::{DATA_DIR, find_project_root};
 pub use project::{Project, ProjectStatus};
 pub use run_lock::RunLock;
+pub use zotero::ZoteroSummary;
 
 pub use hypatia_index::{
     Analyzer, FieldBoosts, Highlighted, MAX_LIMIT, PaperHit, PassageHit, SearchRequest, YearRange,

@@ -104,6 +104,15 @@ impl Store {
         Ok(stored)
     }
 
+    /// Whether a file with this SHA-256 was stored as some paper's full text.
+    pub async fn has_document(&self, sha256: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM documents WHERE sha256 = ? LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// The stored full-text versions of a paper, oldest first.
     pub async fn documents(&self, paper: &PaperId) -> Result<Vec<DocumentRow>, StoreError> {
         let rows = sqlx::query(
