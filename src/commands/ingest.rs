@@ -16,6 +16,7 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
             FormatChoice::Format(format) => Some(format),
         },
         skip_invalid: args.skip_invalid,
+        ..IngestOptions::default()
     };
     let bar = super::progress_bar(files.len() as u64);
     let mut summaries: Vec<IngestSummary> = Vec::new();

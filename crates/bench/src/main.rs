@@ -92,7 +92,7 @@ async fn measure(corpus: &Path, documents: usize, queries: &[String]) -> anyhow:
     let project = Project::init(dir.path(), Some("bench")).await?;
     let options = IngestOptions {
         format: Some(SourceFormat::Beir),
-        skip_invalid: false,
+        ..IngestOptions::default()
     };
     let started = Instant::now();
     let summary = project.ingest_file(corpus, options, &|_| {}).await?;

@@ -45,7 +45,7 @@ pub async fn evaluate_retrieval(dir: &Path, split: &str, options: &EvalOptions) 
     }
     let ingest = IngestOptions {
         format: Some(SourceFormat::Beir),
-        skip_invalid: false,
+        ..IngestOptions::default()
     };
     project.ingest_file(&dataset.corpus, ingest, &|_| {}).await?;
     let ingest_seconds = started.elapsed().as_secs_f64();

@@ -23,7 +23,7 @@ use hypatia_core::{FullText, PaperRecord, SourceFormat};
 
 pub use detect::{detect_format, is_ingestible_extension};
 pub use error::{IngestError, InvalidRecord};
-pub use hypatia_pdf::{Limits as PdfLimits, PdfError};
+pub use hypatia_pdf::{ChunkSize, Limits as PdfLimits, PdfError, PdfOptions};
 pub use jsonl::JsonlRecord;
 pub use pdf::PDF_RECORD_KEY;
 
@@ -66,28 +66,33 @@ impl ParsedFile {
 /// Reads and parses one file. `format: None` detects it from the file's
 /// name and content.
 pub fn read_file(path: &Path, format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
+    read_file_with(path, format, &PdfOptions::default())
+}
+
+/// [`read_file`], reading a PDF with `pdf`.
+pub fn read_file_with(path: &Path, format: Option<SourceFormat>, pdf: &PdfOptions) -> Result<ParsedFile, IngestError> {
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
         path: path.to_owned(),
         source,
     })?;
-    parse_bytes(path, &bytes, format)
+    parse_bytes_with(path, &bytes, format, pdf)
 }
 
 /// Parses a file's bytes; `path` is used for format detection and messages.
 pub fn parse_bytes(path: &Path, bytes: &[u8], format: Option<SourceFormat>) -> Result<ParsedFile, IngestError> {
-    parse_bytes_with(path, bytes, format, &PdfLimits::default())
+    parse_bytes_with(path, bytes, format, &PdfOptions::default())
 }
 
-/// As [`parse_bytes`], with the limits one PDF is read under.
+/// As [`parse_bytes`], reading a PDF with `pdf` (limits, passage size).
 pub fn parse_bytes_with(
     path: &Path,
     bytes: &[u8],
     format: Option<SourceFormat>,
-    pdf_limits: &PdfLimits,
+    pdf: &PdfOptions,
 ) -> Result<ParsedFile, IngestError> {
     // A PDF is recognised by its content, whatever its name.
     if format == Some(SourceFormat::Pdf) || (format.is_none() && hypatia_pdf::is_pdf(bytes)) {
-        return pdf::parse(path, bytes, pdf_limits);
+        return pdf::parse(path, bytes, pdf);
     }
     let text = decode::decode_text(path, bytes)?;
     let format = match format {
@@ -101,7 +106,7 @@ pub fn parse_bytes_with(
         SourceFormat::Bibtex => bibtex::parse(text),
         SourceFormat::Ris => ris::parse(text),
         SourceFormat::Csljson => csljson::parse(text),
-        SourceFormat::Pdf => return pdf::parse(path, bytes, pdf_limits),
+        SourceFormat::Pdf => return pdf::parse(path, bytes, pdf),
         // Fetched records are not files: nothing to parse here.
         SourceFormat::Arxiv
         | SourceFormat::SemanticScholar

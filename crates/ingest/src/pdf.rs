@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use hypatia_core::{FullText, PaperRecord, SourceFormat};
-use hypatia_pdf::{Limits, read_pdf};
+use hypatia_pdf::{PdfOptions, read_pdf_options};
 
 use crate::decode::sha256_hex;
 use crate::{IngestError, ParsedFile, ParsedRecord};
@@ -11,8 +11,8 @@ use crate::{IngestError, ParsedFile, ParsedRecord};
 /// How the paper's sources name the record a PDF gives: the file is one paper.
 pub const PDF_RECORD_KEY: &str = "document";
 
-pub(crate) fn parse(path: &Path, bytes: &[u8], limits: &Limits) -> Result<ParsedFile, IngestError> {
-    let paper = read_pdf(bytes, limits).map_err(|error| IngestError::Pdf {
+pub(crate) fn parse(path: &Path, bytes: &[u8], options: &PdfOptions) -> Result<ParsedFile, IngestError> {
+    let paper = read_pdf_options(bytes, options).map_err(|error| IngestError::Pdf {
         path: path.to_owned(),
         error,
     })?;

@@ -79,6 +79,13 @@ pub struct PdfPaper {
     pub extractor: &'static str,
 }
 
+/// How PDFs are read: the limits on one file and the passage size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PdfOptions {
+    pub limits: Limits,
+    pub chunk: ChunkSize,
+}
+
 /// Below this many characters of text per page on average, a PDF is a scan.
 const MIN_TEXT_CHARS_PER_PAGE: usize = 40;
 
@@ -92,7 +99,18 @@ pub fn is_pdf(bytes: &[u8]) -> bool {
 /// anywhere in reading (a bug of ours on a strange file) is an error for
 /// this file, not the end of the caller.
 pub fn read_pdf(bytes: &[u8], limits: &Limits) -> Result<PdfPaper, PdfError> {
-    std::panic::catch_unwind(|| read_pdf_with(Arc::new(PdfExtract), bytes, limits, ChunkSize::default()))
+    read_pdf_options(
+        bytes,
+        &PdfOptions {
+            limits: *limits,
+            chunk: ChunkSize::default(),
+        },
+    )
+}
+
+/// [`read_pdf`] with a passage size of the caller's choosing.
+pub fn read_pdf_options(bytes: &[u8], options: &PdfOptions) -> Result<PdfPaper, PdfError> {
+    std::panic::catch_unwind(|| read_pdf_with(Arc::new(PdfExtract), bytes, &options.limits, options.chunk))
         .unwrap_or_else(|panic| Err(PdfError::ExtractorPanicked(guard::panic_message(panic.as_ref()))))
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use hypatia_core::SourceFormat;
 use hypatia_index::IndexError;
-use hypatia_ingest::{InvalidRecord, is_ingestible_extension, read_file};
+use hypatia_ingest::{InvalidRecord, is_ingestible_extension, read_file_with};
 use hypatia_store::{RecordOutcome, SourceFile};
 
 use crate::{Project, ProjectError, sync};
@@ -15,6 +15,8 @@ pub struct IngestOptions {
     pub format: Option<SourceFormat>,
     /// Store a file's valid records even if some are invalid.
     pub skip_invalid: bool,
+    /// How PDFs are read (limits, passage size).
+    pub pdf: hypatia_ingest::PdfOptions,
 }
 
 /// What ingesting one file did.
@@ -124,7 +126,7 @@ impl Project {
     ) -> Result<IngestSummary, ProjectError> {
         progress(IngestProgress::Reading(path));
         let started = std::time::Instant::now();
-        let parsed = read_file(path, options.format)?.check(options.skip_invalid)?;
+        let parsed = read_file_with(path, options.format, &options.pdf)?.check(options.skip_invalid)?;
         let parsed_at = started.elapsed();
         // Canonical, so `../proj/refs.bib` and `refs.bib` are one source.
         let absolute = match path.canonicalize() {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use hypatia_core::{PaperRecord, SourceFormat};
-use hypatia_ingest::{PdfLimits, parse_bytes_with, sha256_hex};
+use hypatia_ingest::{PdfOptions, parse_bytes_with, sha256_hex};
 use hypatia_store::{RecordOutcome, SourceFile};
 use hypatia_zotero::{ZoteroItem, ZoteroLibrary};
 
@@ -123,7 +123,7 @@ impl Project {
                     return Ok(None);
                 }
             }
-            let parsed = match parse_bytes_with(pdf, &bytes, Some(SourceFormat::Pdf), &PdfLimits::default()) {
+            let parsed = match parse_bytes_with(pdf, &bytes, Some(SourceFormat::Pdf), &PdfOptions::default()) {
                 Ok(parsed) => parsed,
                 Err(error) => {
                     summary.warnings.push(format!("{}: {error}", item.id));
