@@ -12,23 +12,74 @@ use hypatia_project::{IngestOptions, Project, SearchRequest};
 
 /// (question, file stem, page): paraphrases of a sentence in the body of the paper, not its abstract.
 const QUESTIONS: [(&str, &str, u32); 12] = [
-    ("do fine-grained annotations give narrower confidence intervals and more statistical power", "2023.eacl-main.121", 6),
-    ("did annotators use Ctrl+F keyword searches with the hints to judge faithfulness", "2023.eacl-main.121", 8),
-    ("participants double checked the generated gists against the original paper text", "2203.00130v1", 12),
-    ("which autoimmune disease was the scenario patient diagnosed with", "2203.00130v1", 12),
-    ("does a longer input length improve LED Rouge-2 across the tasks", "2206.10883v3", 8),
-    ("how long on average are the books BookSum uses as summary inputs", "2206.10883v3", 4),
-    ("who curated the summaries and case metadata: legal scholars, attorneys, law students", "2206.10883v3", 5),
-    ("crowdsourced labeling without label guidelines at a higher monetary cost", "papermage", 4),
-    ("a non-inferiority test of the reading tool's impact on comprehension", "2203.00130v1", 20),
-    ("plain language may oversimplify scientific findings and mislead readers", "2203.00130v1", 20),
-    ("writing objectives guide reading and synthesis and change with new insights", "2304.02623v1", 2),
-    ("each model generation is short, a sentence or two, and authors call it over several turns", "2304.02623v1", 3),
+    (
+        "do fine-grained annotations give narrower confidence intervals and more statistical power",
+        "2023.eacl-main.121",
+        6,
+    ),
+    (
+        "did annotators use Ctrl+F keyword searches with the hints to judge faithfulness",
+        "2023.eacl-main.121",
+        8,
+    ),
+    (
+        "participants double checked the generated gists against the original paper text",
+        "2203.00130v1",
+        12,
+    ),
+    (
+        "which autoimmune disease was the scenario patient diagnosed with",
+        "2203.00130v1",
+        12,
+    ),
+    (
+        "does a longer input length improve LED Rouge-2 across the tasks",
+        "2206.10883v3",
+        8,
+    ),
+    (
+        "how long on average are the books BookSum uses as summary inputs",
+        "2206.10883v3",
+        4,
+    ),
+    (
+        "who curated the summaries and case metadata: legal scholars, attorneys, law students",
+        "2206.10883v3",
+        5,
+    ),
+    (
+        "crowdsourced labeling without label guidelines at a higher monetary cost",
+        "papermage",
+        4,
+    ),
+    (
+        "a non-inferiority test of the reading tool's impact on comprehension",
+        "2203.00130v1",
+        20,
+    ),
+    (
+        "plain language may oversimplify scientific findings and mislead readers",
+        "2203.00130v1",
+        20,
+    ),
+    (
+        "writing objectives guide reading and synthesis and change with new insights",
+        "2304.02623v1",
+        2,
+    ),
+    (
+        "each model generation is short, a sentence or two, and authors call it over several turns",
+        "2304.02623v1",
+        3,
+    ),
 ];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let folder: PathBuf = std::env::args().nth(1).context("usage: hypatia-pdf-chunks PDF_FOLDER")?.into();
+    let folder: PathBuf = std::env::args()
+        .nth(1)
+        .context("usage: hypatia-pdf-chunks PDF_FOLDER")?
+        .into();
     let files = Project::expand_paths(std::slice::from_ref(&folder))?;
     println!("| passage size (chars) | overlap (sentences) | passages | hit@1 | hit@5 | MRR@10 |");
     println!("| --- | --- | --- | --- | --- | --- |");
@@ -44,7 +95,10 @@ async fn main() -> anyhow::Result<()> {
             let mut papers = std::collections::BTreeMap::new();
             for file in &files {
                 let summary = project.ingest_file(file, options, &|_| {}).await?;
-                let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let stem = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 for document in summary.documents {
                     papers.insert(document.paper_id, stem.clone());
                 }
@@ -55,7 +109,10 @@ async fn main() -> anyhow::Result<()> {
                 let hits = project.search_passages(&SearchRequest::new(question, 10))?;
                 let rank = hits.iter().position(|hit| {
                     papers.get(hit.paper_id.as_str()).is_some_and(|s| s == stem)
-                        && hit.location.as_ref().is_some_and(|at| at.page <= page && page <= at.page_end)
+                        && hit
+                            .location
+                            .as_ref()
+                            .is_some_and(|at| at.page <= page && page <= at.page_end)
                 });
                 if let Some(rank) = rank {
                     hit1 += usize::from(rank == 0);

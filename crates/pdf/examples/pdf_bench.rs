@@ -18,7 +18,12 @@ fn main() {
     let pages_dir = take("--pages");
     let files: Vec<(String, Vec<u8>)> = args
         .iter()
-        .map(|path| (path.clone(), std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))))
+        .map(|path| {
+            (
+                path.clone(),
+                std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}")),
+            )
+        })
         .collect();
     let limits = hypatia_pdf::Limits::default();
     let (mut pages, mut passages) = (0usize, 0usize);
@@ -36,7 +41,10 @@ fn main() {
                 pages += paper.pages.len();
                 passages += paper.passages.len();
                 if let Some(dir) = &pages_dir {
-                    let stem = std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let stem = std::path::Path::new(path)
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     for (i, text) in paper.pages.iter().enumerate() {
                         std::fs::write(format!("{dir}/{stem}.{:03}.txt", i + 1), text).expect("write page");
                     }
