@@ -13,6 +13,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose, log_file(&cli).as_deref());
+    quiet_contained_panics();
     // A model file's first load runs in a child `hypatia models probe`, so a crash in llama.cpp is an
     // error naming the file instead of this process dying.
     if let Ok(program) = std::env::current_exe() {
@@ -56,12 +57,26 @@ fn log_file(cli: &cli::Cli) -> Option<std::path::PathBuf> {
     Some(root.join(hypatia_project::DATA_DIR).join("tui.log"))
 }
 
+/// A panic of the PDF extractor is contained on its thread and reported as an error naming the
+/// file; the default hook would also print a backtrace hint to the terminal. It goes to the log.
+fn quiet_contained_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(hypatia_project::PDF_EXTRACTOR_THREAD) {
+            tracing::debug!(panic = %info, "the PDF extractor panicked; the file is reported as unreadable");
+        } else {
+            default(info);
+        }
+    }));
+}
+
 fn init_logging(verbose: u8, file: Option<&std::path::Path>) {
     let default = match verbose {
         // llama.cpp warns about every full KV cache; the engine handles that, so only its errors show.
         // pdf-extract warns about every glyph name it does not know; the text comes out regardless.
-        0 => "warn,llama-cpp-2=error,pdf_extract=error",
-        1 => "info,pdf_extract=error",
+        // lopdf logs what is broken in a PDF as errors; the ingest reports the file itself.
+        0 => "warn,llama-cpp-2=error,pdf_extract=error,lopdf=off",
+        1 => "info,pdf_extract=error,lopdf=off",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HYPATIA_LOG")

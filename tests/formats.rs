@@ -157,8 +157,11 @@ fn skip_invalid_stores_the_valid_records_and_reports_the_rest() {
 fn binary_and_non_utf8_files_are_errors_not_panics() {
     let project = TestProject::new();
     let scratch = tempfile::tempdir().expect("tempdir");
-    let binary = scratch.path().join("paper.pdf.bib");
-    std::fs::write(&binary, b"%PDF-1.7\n\x00\x01\x02binary").expect("write");
+    let binary = scratch.path().join("figure.png.bib");
+    std::fs::write(&binary, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").expect("write");
+    // A PDF is known by its content, whatever its name: a broken one is a PDF error naming the file.
+    let fake_pdf = scratch.path().join("paper.pdf.bib");
+    std::fs::write(&fake_pdf, b"%PDF-1.7\n\x00\x01\x02binary").expect("write");
     let latin1 = scratch.path().join("latin1.txt");
     std::fs::write(&latin1, b"A title\nAn abstract with caf\xe9 in Latin-1\n").expect("write");
     project
@@ -168,6 +171,13 @@ fn binary_and_non_utf8_files_are_errors_not_panics() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("is a binary file"));
+    project
+        .cmd()
+        .arg("ingest")
+        .arg(&fake_pdf)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("paper.pdf.bib: it cannot be read as a PDF"));
     project
         .cmd()
         .arg("ingest")
@@ -219,11 +229,19 @@ fn explicit_format_overrides_detection() {
         .stdout(predicate::str::contains("2 added"));
     project
         .cmd()
+        .args(["ingest", "--format", "docx"])
+        .arg(&export)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown format `docx`"));
+    // Told it is a PDF, a file that is not is refused by name.
+    project
+        .cmd()
         .args(["ingest", "--format", "pdf"])
         .arg(&export)
         .assert()
         .failure()
-        .stderr(predicate::str::contains("unknown format `pdf`"));
+        .stderr(predicate::str::contains("export.dat: it is not a PDF"));
 }
 
 /// Found trying hostile files: `@string` macros that refer to each other made the BibTeX reader

@@ -224,3 +224,20 @@ fn a_review_over_pdfs_cites_pages_and_every_export_shows_them() {
         "a review over PDFs cites their full text: {citations:?}"
     );
 }
+
+/// A PDF (a seeded mutation of a hand-made one) on which pdf-extract panics: the panic stays on the
+/// reader's thread, and the user reads one error naming the file, not a panic message.
+#[test]
+fn a_pdf_that_panics_the_extractor_is_one_clear_error() {
+    let project = TestProject::new();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/pdf/tests/data/extractor-panics.pdf");
+    let output = project.cmd().arg("ingest").arg(&file).output().expect("ingest");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("extractor-panics.pdf: the PDF reader failed on it"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}

@@ -55,7 +55,12 @@ pub async fn run(project: Project, command: PapersCommand) -> anyhow::Result<Exi
                 if !passages.is_empty() {
                     writeln!(out, "\npassages:")?;
                     for passage in &passages {
-                        writeln!(out, "  {}  {}", style.dim(passage.id.as_str()), passage.text)?;
+                        // A full-text passage says where it is: "Results, p. 4".
+                        let place = passage
+                            .location
+                            .as_ref()
+                            .map_or(String::new(), |at| format!("[{}, {}] ", at.section, at.pages_label()));
+                        writeln!(out, "  {}  {place}{}", style.dim(passage.id.as_str()), passage.text)?;
                     }
                 }
             }

@@ -23,7 +23,7 @@ use hypatia_core::{FullText, PaperRecord, SourceFormat};
 
 pub use detect::{detect_format, is_ingestible_extension};
 pub use error::{IngestError, InvalidRecord};
-pub use hypatia_pdf::{ChunkSize, Limits as PdfLimits, PdfError, PdfOptions};
+pub use hypatia_pdf::{ChunkSize, EXTRACTOR_THREAD as PDF_EXTRACTOR_THREAD, Limits as PdfLimits, PdfError, PdfOptions};
 pub use jsonl::JsonlRecord;
 pub use pdf::PDF_RECORD_KEY;
 

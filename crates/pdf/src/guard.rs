@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use crate::{PdfError, RawPage, TextExtractor};
 
+/// The name of the thread an extractor runs on: a panic there is contained
+/// and becomes a `PdfError`, so a program's panic hook can keep quiet about it.
+pub const EXTRACTOR_THREAD: &str = "pdf-extract";
+
 /// Deeply nested PDF objects recurse in the parser; this is address space
 /// reserved, not memory used.
 const STACK_BYTES: usize = 256 * 1024 * 1024;
@@ -19,7 +23,7 @@ pub(crate) fn extract_guarded(
     let (send, receive) = mpsc::channel();
     let bytes = bytes.to_vec();
     let spawned = std::thread::Builder::new()
-        .name("pdf-extract".to_owned())
+        .name(EXTRACTOR_THREAD.to_owned())
         .stack_size(STACK_BYTES)
         .spawn(move || {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extractor.extract(&bytes)));

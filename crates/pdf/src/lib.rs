@@ -24,6 +24,7 @@ use hypatia_core::{FullTextPassage, ReferenceEntry};
 
 pub use chunk::ChunkSize;
 pub use extract::{PdfExtract, RawLine, RawPage, TextExtractor};
+pub use guard::EXTRACTOR_THREAD;
 pub use metadata::PdfMetadata;
 
 /// How much one PDF may take.

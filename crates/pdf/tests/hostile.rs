@@ -195,3 +195,14 @@ fn a_pdf_whose_cross_reference_table_is_off_is_read_from_its_objects() {
     let paper = read_pdf(&whole[..cut], &Limits::default()).expect("read without xref");
     assert!(paper.pages[0].contains("looms weave"));
 }
+
+#[test]
+fn a_pdf_that_once_panicked_the_extractor_is_an_error() {
+    // Found by tests/mutations.rs: pdf-extract panics on a missing object reference.
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/extractor-panics.pdf")).expect("read");
+    let error = read_pdf(&bytes, &Limits::default()).expect_err("refused");
+    assert!(
+        matches!(error, PdfError::ExtractorPanicked(_) | PdfError::Unreadable(_)),
+        "{error:?}"
+    );
+}
