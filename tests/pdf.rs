@@ -241,3 +241,78 @@ fn a_pdf_that_panics_the_extractor_is_one_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A changed PDF is a new version: a run that cited the old version's passages still exports, its
+/// citations resolving to the passages it quoted, while search sees only the new version.
+#[test]
+fn a_run_that_cited_a_superseded_version_still_exports() {
+    let Some(original) = shared("eval-data/pdfs/2304.02623v1.pdf") else {
+        return;
+    };
+    let project = TestProject::new();
+    let file = project.path().join("expository.pdf");
+    std::fs::copy(&original, &file).expect("copy");
+    let (ok, _, stderr) = ingest_json(&project, &file, &[]);
+    assert!(ok, "{stderr}");
+
+    let _model = model_lock();
+    let model = hypatia_testkit::tiny_model();
+    let output = hypatia()
+        .current_dir(project.path())
+        .args(["review", "How can AI support expository writing?", "--model"])
+        .arg(&model)
+        .args([
+            "--hypotheses",
+            "2",
+            "--rounds",
+            "2",
+            "--leaders",
+            "1",
+            "--seed",
+            "3",
+            "--json",
+        ])
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("review");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    let run_id = report["run_id"].as_str().expect("run id").to_owned();
+
+    // The file changes (an editor appended to it): version 2 of the same paper.
+    let mut bytes = std::fs::read(&file).expect("read");
+    bytes.extend_from_slice(b"\n% annotated\n");
+    std::fs::write(&file, bytes).expect("write");
+    let (ok, summaries, stderr) = ingest_json(&project, &file, &[]);
+    assert!(ok, "{stderr}");
+    assert_eq!(summaries[0]["documents"][0]["version"], 2, "{summaries}");
+    let hits = project.json(&["search", "--passages", "--json", "expository writing"]);
+    assert!(
+        hits.as_array()
+            .expect("hits")
+            .iter()
+            .all(|h| !h["id"].as_str().unwrap_or_default().contains("#v1.")),
+        "search sees only the current version: {hits}"
+    );
+
+    let exported = project.path().join("run.json");
+    let export = hypatia()
+        .current_dir(project.path())
+        .args(["export", &run_id, "--format", "json", "--out"])
+        .arg(&exported)
+        .output()
+        .expect("export");
+    assert!(export.status.success(), "{}", String::from_utf8_lossy(&export.stderr));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&exported).expect("read")).expect("json");
+    let cited: Vec<&str> = json["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .flat_map(|h| h["citations"].as_array().expect("citations"))
+        .filter_map(|c| c["passage_id"].as_str())
+        .collect();
+    assert!(
+        cited.iter().any(|id| id.contains("#v1.")),
+        "the run cited version 1: {cited:?}"
+    );
+}

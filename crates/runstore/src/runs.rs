@@ -65,6 +65,16 @@ pub async fn document_of(project: &Project, run: &RunRow, record: &RunRecord) ->
             library.papers.insert(paper_id, paper);
         }
     }
+    // A passage of a full-text version since superseded is out of search but still stored: the run
+    // cited it, and it resolves.
+    let store = project.store();
+    for passage in record.hypotheses.values().flat_map(|h| h.citations.iter()) {
+        if !library.passages.contains_key(passage)
+            && let Some(stored) = store.passage(passage).await?
+        {
+            library.passages.insert(stored.id, stored.text);
+        }
+    }
     // Citations between papers the report names, where the citation graph has them.
     let named: Vec<&hypatia_core::Paper> = library.papers.values().collect();
     library.citation_edges = hypatia_citations::citations_among(project, &named).await?;
