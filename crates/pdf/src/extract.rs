@@ -1,9 +1,9 @@
 //! The extractor: PDF bytes in, each page's lines (with their font size) out.
 //! Behind a trait so another extractor can be measured and swapped in.
 
-use pdf_extract::{Document, MediaBox, OutputDev, OutputError, Transform};
+use pdf_extract::{Document, MediaBox, Object, OutputDev, OutputError, Transform};
 
-use crate::PdfError;
+use crate::{Limits, PdfError};
 
 /// One line of a page as the extractor laid it out.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +27,8 @@ pub struct RawPage {
 pub trait TextExtractor: Send + Sync {
     /// A name recorded with every document it reads.
     fn name(&self) -> &'static str;
-    fn extract(&self, bytes: &[u8]) -> Result<Vec<RawPage>, PdfError>;
+    /// Reads `bytes`, refusing what would take more than `limits` allow.
+    fn extract(&self, bytes: &[u8], limits: &Limits) -> Result<Vec<RawPage>, PdfError>;
 }
 
 /// `pdf-extract` (over `lopdf`): chosen by measurement against poppler's
@@ -40,7 +41,7 @@ impl TextExtractor for PdfExtract {
         "pdf-extract 0.12"
     }
 
-    fn extract(&self, bytes: &[u8]) -> Result<Vec<RawPage>, PdfError> {
+    fn extract(&self, bytes: &[u8], limits: &Limits) -> Result<Vec<RawPage>, PdfError> {
         let mut document = match Document::load_mem(bytes) {
             Ok(document) => document,
             // A broken cross-reference table: read the file from its objects, as poppler does.
@@ -53,6 +54,7 @@ impl TextExtractor for PdfExtract {
             // permissions; those open. The rest need a password we do not have.
             document.decrypt("").map_err(|_| PdfError::Encrypted)?;
         }
+        check_inflated_size(&document, limits.max_inflated_bytes)?;
         let page_numbers: Vec<u32> = document.get_pages().keys().copied().collect();
         let mut pages = Vec::with_capacity(page_numbers.len());
         for number in page_numbers {
@@ -65,6 +67,40 @@ impl TextExtractor for PdfExtract {
             pages.push(page);
         }
         Ok(pages)
+    }
+}
+
+/// Inflates, without keeping, every deflated stream the reader would decode (images are never
+/// decoded, so they are not counted), and refuses the file once the total passes `limit`: a
+/// decompression bomb is refused before it is expanded in memory.
+fn check_inflated_size(document: &Document, limit: u64) -> Result<(), PdfError> {
+    use std::io::Read;
+    let mut total: u64 = 0;
+    for object in document.objects.values() {
+        let Object::Stream(stream) = object else { continue };
+        let is_image = stream.dict.get(b"Subtype").ok().and_then(|s| s.as_name().ok()) == Some(b"Image".as_slice());
+        if is_image || !deflated(&stream.dict) {
+            continue;
+        }
+        let budget = limit.saturating_sub(total).saturating_add(1);
+        let mut decoder = flate2::read::ZlibDecoder::new(stream.content.as_slice()).take(budget);
+        // A stream that is not valid deflate counts for what inflated before the fault.
+        let inflated = std::io::copy(&mut decoder, &mut std::io::sink()).unwrap_or(0);
+        total = total.saturating_add(inflated);
+        if total > limit {
+            return Err(PdfError::InflatesTooLarge { limit });
+        }
+    }
+    Ok(())
+}
+
+fn deflated(dict: &pdf_extract::Dictionary) -> bool {
+    match dict.get(b"Filter") {
+        Ok(Object::Name(name)) => name.as_slice() == b"FlateDecode",
+        Ok(Object::Array(filters)) => filters
+            .iter()
+            .any(|f| matches!(f, Object::Name(name) if name.as_slice() == b"FlateDecode")),
+        _ => false,
     }
 }
 

@@ -3,9 +3,8 @@
 //! abandoned after a time limit.
 
 use std::sync::{Arc, mpsc};
-use std::time::Duration;
 
-use crate::{PdfError, RawPage, TextExtractor};
+use crate::{Limits, PdfError, RawPage, TextExtractor};
 
 /// The name of the thread an extractor runs on: a panic there is contained
 /// and becomes a `PdfError`, so a program's panic hook can keep quiet about it.
@@ -18,15 +17,17 @@ const STACK_BYTES: usize = 256 * 1024 * 1024;
 pub(crate) fn extract_guarded(
     extractor: Arc<dyn TextExtractor>,
     bytes: &[u8],
-    timeout: Duration,
+    limits: &Limits,
 ) -> Result<Vec<RawPage>, PdfError> {
+    let timeout = limits.timeout;
+    let limits = *limits;
     let (send, receive) = mpsc::channel();
     let bytes = bytes.to_vec();
     let spawned = std::thread::Builder::new()
         .name(EXTRACTOR_THREAD.to_owned())
         .stack_size(STACK_BYTES)
         .spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extractor.extract(&bytes)));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extractor.extract(&bytes, &limits)));
             // The receiver is gone when the read was abandoned: nothing to tell.
             let _ = send.send(result);
         });

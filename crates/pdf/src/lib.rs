@@ -32,6 +32,9 @@ pub use metadata::PdfMetadata;
 pub struct Limits {
     pub max_bytes: u64,
     pub max_pages: usize,
+    /// What the compressed streams the reader decodes (page contents, fonts, forms) may inflate to
+    /// in all: a few megabytes of deflate can expand to gigabytes.
+    pub max_inflated_bytes: u64,
     pub timeout: Duration,
 }
 
@@ -40,6 +43,7 @@ impl Default for Limits {
         Limits {
             max_bytes: 100 * 1024 * 1024,
             max_pages: 2_000,
+            max_inflated_bytes: 512 * 1024 * 1024,
             timeout: Duration::from_secs(60),
         }
     }
@@ -53,6 +57,10 @@ pub enum PdfError {
     TooLarge { bytes: u64, limit: u64 },
     #[error("it has {pages} pages, over the {limit}-page limit for one PDF")]
     TooManyPages { pages: usize, limit: usize },
+    #[error(
+        "its compressed streams inflate to more than {limit} bytes (a decompression bomb, or far more than a paper holds)"
+    )]
+    InflatesTooLarge { limit: u64 },
     #[error("it is encrypted and needs a password; save an unprotected copy and ingest that")]
     Encrypted,
     #[error("it cannot be read as a PDF: {0}")]
@@ -135,7 +143,7 @@ pub fn read_pdf_with(
         });
     }
     let name = extractor.name();
-    let raw = guard::extract_guarded(extractor, bytes, limits.timeout)?;
+    let raw = guard::extract_guarded(extractor, bytes, limits)?;
     if raw.len() > limits.max_pages {
         return Err(PdfError::TooManyPages {
             pages: raw.len(),

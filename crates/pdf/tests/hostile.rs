@@ -149,7 +149,7 @@ impl TextExtractor for Panics {
     fn name(&self) -> &'static str {
         "panics"
     }
-    fn extract(&self, _: &[u8]) -> Result<Vec<RawPage>, PdfError> {
+    fn extract(&self, _: &[u8], _: &Limits) -> Result<Vec<RawPage>, PdfError> {
         panic!("index out of bounds in a font table")
     }
 }
@@ -159,7 +159,7 @@ impl TextExtractor for NeverFinishes {
     fn name(&self) -> &'static str {
         "never finishes"
     }
-    fn extract(&self, _: &[u8]) -> Result<Vec<RawPage>, PdfError> {
+    fn extract(&self, _: &[u8], _: &Limits) -> Result<Vec<RawPage>, PdfError> {
         loop {
             std::thread::sleep(Duration::from_secs(1));
         }
@@ -205,4 +205,62 @@ fn a_pdf_that_once_panicked_the_extractor_is_an_error() {
         matches!(error, PdfError::ExtractorPanicked(_) | PdfError::Unreadable(_)),
         "{error:?}"
     );
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_before_it_is_inflated() {
+    use std::io::Write;
+    // 20 MB of page content deflated to about 20 KB.
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let line = b"BT /F1 11 Tf 72 720 Td (Engines weave algebraic patterns.) Tj ET\n";
+    for _ in 0..(20 * 1024 * 1024 / line.len()) {
+        encoder.write_all(line).expect("deflate");
+    }
+    let deflated = encoder.finish().expect("deflate");
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut object = |bytes: &mut Vec<u8>, body: &[u8]| {
+        offsets.push(bytes.len());
+        bytes.extend(format!("{} 0 obj\n", offsets.len()).as_bytes());
+        bytes.extend(body);
+        bytes.extend(b"\nendobj\n");
+    };
+    object(&mut bytes, b"<< /Type /Catalog /Pages 2 0 R >>");
+    object(&mut bytes, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    object(
+        &mut bytes,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    );
+    let mut stream = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", deflated.len()).into_bytes();
+    stream.extend(&deflated);
+    stream.extend(b"\nendstream");
+    object(&mut bytes, &stream);
+    object(&mut bytes, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+    let xref = bytes.len();
+    bytes.extend(b"xref\n0 6\n0000000000 65535 f \n");
+    for offset in &offsets {
+        bytes.extend(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    bytes.extend(format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    assert!(bytes.len() < 100_000, "{} bytes", bytes.len());
+
+    let limits = Limits {
+        max_inflated_bytes: 10 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let error = read_pdf(&bytes, &limits).expect_err("a bomb");
+    assert_eq!(
+        error,
+        PdfError::InflatesTooLarge {
+            limit: 10 * 1024 * 1024
+        }
+    );
+    assert!(error.to_string().contains("decompression bomb"));
+    // Under a limit it fits, the same file is read.
+    let roomy = Limits {
+        max_inflated_bytes: 64 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let paper = read_pdf(&bytes, &roomy).expect("within the limit");
+    assert!(paper.pages[0].contains("Engines weave algebraic patterns"));
 }
