@@ -79,6 +79,31 @@ fn the_shared_pdfs_are_stored_with_page_numbered_passages_and_a_body_answer_is_f
     assert_eq!(project.counts(), (papers, passages));
 }
 
+/// A review with the tiny model (2 hypotheses, 2 rounds, 1 leader), its `--json` report; the caller
+/// holds the model lock.
+fn tiny_review(project: &TestProject, question: &str, seed: &str) -> Value {
+    let output = hypatia()
+        .current_dir(project.path())
+        .args(["review", question, "--model"])
+        .arg(hypatia_testkit::tiny_model())
+        .args([
+            "--hypotheses",
+            "2",
+            "--rounds",
+            "2",
+            "--leaders",
+            "1",
+            "--seed",
+            seed,
+            "--json",
+        ])
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("review");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("report")
+}
+
 fn minimal_pdf(content: &str, trailer: &str, extra: &[&str]) -> Vec<u8> {
     let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     hypatia_testkit::pdf::one_page_pdf(content, trailer, &extra)
@@ -153,31 +178,7 @@ fn a_review_over_pdfs_cites_pages_and_every_export_shows_them() {
     let (ok, _, stderr) = ingest_json(&project, &pdfs, &[]);
     assert!(ok, "{stderr}");
     let _model = model_lock();
-    let model = hypatia_testkit::tiny_model();
-    let output = hypatia()
-        .current_dir(project.path())
-        .args([
-            "review",
-            "How should long-form summaries be evaluated by humans?",
-            "--model",
-        ])
-        .arg(&model)
-        .args([
-            "--hypotheses",
-            "2",
-            "--rounds",
-            "2",
-            "--leaders",
-            "1",
-            "--seed",
-            "5",
-            "--json",
-        ])
-        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
-        .output()
-        .expect("review");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    let report = tiny_review(&project, "How should long-form summaries be evaluated by humans?", "5");
     check_run(project.path(), &report);
     let run_id = report["run_id"].as_str().expect("run id");
 
@@ -256,27 +257,7 @@ fn a_run_that_cited_a_superseded_version_still_exports() {
     assert!(ok, "{stderr}");
 
     let _model = model_lock();
-    let model = hypatia_testkit::tiny_model();
-    let output = hypatia()
-        .current_dir(project.path())
-        .args(["review", "How can AI support expository writing?", "--model"])
-        .arg(&model)
-        .args([
-            "--hypotheses",
-            "2",
-            "--rounds",
-            "2",
-            "--leaders",
-            "1",
-            "--seed",
-            "3",
-            "--json",
-        ])
-        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
-        .output()
-        .expect("review");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("report");
+    let report = tiny_review(&project, "How can AI support expository writing?", "3");
     let run_id = report["run_id"].as_str().expect("run id").to_owned();
 
     // The file changes (an editor appended to it): version 2 of the same paper.

@@ -24,11 +24,7 @@ pub struct PassageLocation {
 impl PassageLocation {
     /// "p. 4", or "pp. 4–5" for a passage that runs over a page break.
     pub fn pages_label(&self) -> String {
-        if self.page_end > self.page {
-            format!("pp. {}–{}", self.page, self.page_end)
-        } else {
-            format!("p. {}", self.page)
-        }
+        pages_label(self.page, self.page_end)
     }
 
     /// "4" or "4-5": the form BibTeX and CSL put in a `page` field.
@@ -38,6 +34,15 @@ impl PassageLocation {
         } else {
             self.page.to_string()
         }
+    }
+}
+
+/// "p. 4", or "pp. 4–5" when `page_end` is past `page`: a locator as a reader (and pandoc) reads it.
+pub fn pages_label(page: u32, page_end: u32) -> String {
+    if page_end > page {
+        format!("pp. {page}–{page_end}")
+    } else {
+        format!("p. {page}")
     }
 }
 

@@ -13,7 +13,7 @@ mod rng;
 mod text;
 pub mod time;
 
-pub use fulltext::{FullText, FullTextPassage, PassageLocation, ReferenceEntry};
+pub use fulltext::{FullText, FullTextPassage, PassageLocation, ReferenceEntry, pages_label};
 pub use ids::{FULLTEXT_ORDINAL_STRIDE, InvalidId, PaperId, PassageId};
 pub use normalize::{clean_text, normalize_arxiv_id, normalize_doi, normalize_title, title_is_distinctive};
 pub use paper::{Paper, PaperRecord, Provenance, SourceFormat};

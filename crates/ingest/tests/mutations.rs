@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use hypatia_core::{SourceFormat, SplitMix64};
+use hypatia_testkit::mutate::Mutations;
 
 /// Mutations per fixture and format: a few seconds in all on a debug build.
 const ROUNDS: usize = 300;
@@ -56,52 +57,15 @@ const TOKENS: &[&[u8]] = &[
     b"\t",
 ];
 
+const MUTATIONS: Mutations<'static> = Mutations {
+    tokens: TOKENS,
+    nestings: &[(b"{", b"}"), (b"[", b"]")],
+    max_depth: 5000,
+    keep_prefix: 0,
+};
+
 fn mutate(rng: &mut SplitMix64, input: &[u8], other: &[u8]) -> Vec<u8> {
-    let mut bytes = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(bytes.len() + 1);
-        match rng.below(8) {
-            0 if !bytes.is_empty() => {
-                let i = rng.below(bytes.len());
-                bytes[i] ^= 1 << rng.below(8);
-            }
-            1 => bytes.truncate(at),
-            2 => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                bytes.splice(at..at, token.iter().copied());
-            }
-            3 if !other.is_empty() => {
-                let start = rng.below(other.len());
-                let end = (start + rng.below(400)).min(other.len());
-                bytes.splice(at..at, other[start..end].iter().copied());
-            }
-            4 => {
-                let end = (at + rng.below(64)).min(bytes.len());
-                bytes.drain(at..end);
-            }
-            5 => {
-                let end = (at + rng.below(32)).min(bytes.len());
-                let span = bytes[at..end].to_vec();
-                for _ in 0..rng.below(50) {
-                    bytes.splice(at..at, span.iter().copied());
-                }
-            }
-            6 => {
-                // Deep nesting: what recursive descent parsers overflow on.
-                let (open, close) = [(b'{', b'}'), (b'[', b']')][rng.below(2)];
-                let depth = 1 + rng.below(5000);
-                let nested: Vec<u8> = std::iter::repeat_n(open, depth)
-                    .chain(std::iter::repeat_n(close, depth))
-                    .collect();
-                bytes.splice(at..at, nested);
-            }
-            _ => {
-                let length = rng.below(200_000);
-                bytes.splice(at..at, std::iter::repeat_n(b'x', length));
-            }
-        }
-    }
-    bytes
+    MUTATIONS.mutate(rng, input, other)
 }
 
 /// Reads `bytes` as every format (and by detection), requiring an answer, not a panic or a hang.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use hypatia_core::SplitMix64;
 use hypatia_pdf::{ChunkSize, Limits, PdfError, PdfExtract, PdfPaper, read_pdf_with};
+use hypatia_testkit::mutate::Mutations;
 use hypatia_testkit::pdf::{paper_pdf, text_pdf};
 
 const TOKENS: &[&[u8]] = &[
@@ -47,47 +48,16 @@ const TOKENS: &[&[u8]] = &[
     b"\xEF\xAC\x81",
 ];
 
+const MUTATIONS: Mutations<'static> = Mutations {
+    tokens: TOKENS,
+    nestings: &[(b"[", b"]"), (b"<<", b">>"), (b"(", b")")],
+    max_depth: 20_000,
+    // The `%PDF-` header stays: without it the file is refused before the reader sees it.
+    keep_prefix: 8,
+};
+
 fn mutate(rng: &mut SplitMix64, input: &[u8], other: &[u8]) -> Vec<u8> {
-    let mut bytes = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(bytes.len() + 1);
-        match rng.below(7) {
-            0 if !bytes.is_empty() => {
-                let i = rng.below(bytes.len());
-                bytes[i] ^= 1 << rng.below(8);
-            }
-            1 => bytes.truncate(at.max(8)),
-            2 => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                bytes.splice(at..at, token.iter().copied());
-            }
-            3 if !other.is_empty() => {
-                let start = rng.below(other.len());
-                let end = (start + rng.below(400)).min(other.len());
-                bytes.splice(at..at, other[start..end].iter().copied());
-            }
-            4 => {
-                let end = (at + rng.below(64)).min(bytes.len());
-                bytes.drain(at..end);
-            }
-            5 => {
-                let end = (at + rng.below(32)).min(bytes.len());
-                let span = bytes[at..end].to_vec();
-                for _ in 0..rng.below(50) {
-                    bytes.splice(at..at, span.iter().copied());
-                }
-            }
-            _ => {
-                let (open, close): (&[u8], &[u8]) =
-                    [(&b"["[..], &b"]"[..]), (b"<<", b">>"), (b"(", b")")][rng.below(3)];
-                let depth = 1 + rng.below(20_000);
-                let mut nested = open.repeat(depth);
-                nested.extend(close.repeat(depth));
-                bytes.splice(at..at, nested);
-            }
-        }
-    }
-    bytes
+    MUTATIONS.mutate(rng, input, other)
 }
 
 /// What holds for any PDF the reader accepts.

@@ -210,10 +210,7 @@ impl Place {
     /// "p. 4" or "pp. 4–5": a locator as a reader (and pandoc) reads it.
     pub fn pages(&self) -> Option<String> {
         let page = self.page?;
-        Some(match self.page_end {
-            Some(end) if end > page => format!("pp. {page}–{end}"),
-            _ => format!("p. {page}"),
-        })
+        Some(hypatia_core::pages_label(page, self.page_end.unwrap_or(page)))
     }
 }
 

@@ -203,14 +203,14 @@ async fn add_version(
         .enumerate()
         .map(|(i, text)| json!([i + 1, text]))
         .collect();
-    sqlx::query(
+    insert_rows(
+        tx,
         "INSERT INTO document_pages (paper_id, version, page, text)
          SELECT ?1, ?2, value ->> 0, value ->> 1 FROM json_each(?3)",
+        paper,
+        version,
+        &pages,
     )
-    .bind(paper.as_str())
-    .bind(version)
-    .bind(to_json(&pages)?)
-    .execute(&mut **tx)
     .await?;
 
     let passages: Vec<_> = fulltext
@@ -232,16 +232,16 @@ async fn add_version(
             ])
         })
         .collect();
-    sqlx::query(
+    insert_rows(
+        tx,
         "INSERT INTO passages (id, paper_id, ordinal, text, section, page, page_end, char_start, char_end, version)
          SELECT value ->> 0, ?1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6,
                 value ->> 7, ?2
          FROM json_each(?3)",
+        paper,
+        version,
+        &passages,
     )
-    .bind(paper.as_str())
-    .bind(version)
-    .bind(to_json(&passages)?)
-    .execute(&mut **tx)
     .await?;
 
     let references: Vec<_> = fulltext
@@ -250,14 +250,14 @@ async fn add_version(
         .enumerate()
         .map(|(n, r)| json!([n, r.text, r.doi, r.arxiv_id, r.page]))
         .collect();
-    sqlx::query(
+    insert_rows(
+        tx,
         "INSERT INTO document_references (paper_id, version, ordinal, text, doi, arxiv_id, page)
          SELECT ?1, ?2, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?3)",
+        paper,
+        version,
+        &references,
     )
-    .bind(paper.as_str())
-    .bind(version)
-    .bind(to_json(&references)?)
-    .execute(&mut **tx)
     .await?;
 
     add_reference_edges(tx, paper, fulltext).await?;
@@ -314,6 +314,24 @@ async fn add_reference_edges(
     .bind(to_json(&edges)?)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// One statement for all rows of a version: `?1` the paper, `?2` the version, `?3` the rows as a
+/// JSON array read with `json_each`.
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    sql: &'static str,
+    paper: &PaperId,
+    version: u32,
+    rows: &[serde_json::Value],
+) -> Result<(), StoreError> {
+    sqlx::query(sql)
+        .bind(paper.as_str())
+        .bind(version)
+        .bind(to_json(rows)?)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! models decoding at once on a small machine only slow each other down.
 
 mod browser;
+pub mod mutate;
 pub mod pdf;
 mod server;
 
