@@ -60,6 +60,13 @@ impl GgmlType {
         type_size: 4,
     };
 
+    pub const F16: GgmlType = GgmlType {
+        id: 1,
+        name: "F16",
+        block_size: 1,
+        type_size: 2,
+    };
+
     /// The type with this id, or `None` for an id ggml does not (or no longer) define.
     pub fn from_id(id: u32) -> Option<GgmlType> {
         TYPES

@@ -1,4 +1,4 @@
-//! A minimal GGUF writer: metadata of the types a llama model needs, F32 tensors, alignment 32.
+//! A minimal GGUF writer: metadata of the types a model needs, F32 and F16 tensors, alignment 32.
 
 use crate::{GgmlType, ValueType};
 
@@ -19,13 +19,36 @@ pub enum WriteValue {
     I32Array(Vec<i32>),
 }
 
+/// A tensor's values in the type they are written as.
+enum TensorData {
+    F32(Vec<f32>),
+    /// IEEE half-precision bit patterns.
+    F16(Vec<u16>),
+}
+
+impl TensorData {
+    fn ggml_type(&self) -> GgmlType {
+        match self {
+            TensorData::F32(_) => GgmlType::F32,
+            TensorData::F16(_) => GgmlType::F16,
+        }
+    }
+
+    fn byte_len(&self) -> u64 {
+        match self {
+            TensorData::F32(values) => values.len() as u64 * 4,
+            TensorData::F16(values) => values.len() as u64 * 2,
+        }
+    }
+}
+
 struct Tensor {
     name: String,
     dims: Vec<u64>,
-    data: Vec<f32>,
+    data: TensorData,
 }
 
-/// Collects metadata and F32 tensors, then writes them as a GGUF version 3 file.
+/// Collects metadata and tensors, then writes them as a GGUF version 3 file.
 #[derive(Default)]
 pub struct GgufWriter {
     metadata: Vec<(String, WriteValue)>,
@@ -48,13 +71,27 @@ impl GgufWriter {
     /// # Panics
     /// If `data` does not hold exactly the product of `dims` elements: that is a bug in the caller.
     pub fn add_f32_tensor(&mut self, name: impl Into<String>, dims: &[u64], data: Vec<f32>) -> &mut Self {
-        let name = name.into();
+        self.add_tensor(name.into(), dims, TensorData::F32(data))
+    }
+
+    /// Adds a tensor stored as F16 (values rounded to nearest even), with ggml dimensions `dims`.
+    ///
+    /// # Panics
+    /// As [`GgufWriter::add_f32_tensor`].
+    pub fn add_f16_tensor(&mut self, name: impl Into<String>, dims: &[u64], data: &[f32]) -> &mut Self {
+        let halves = data.iter().map(|&v| f32_to_f16(v)).collect();
+        self.add_tensor(name.into(), dims, TensorData::F16(halves))
+    }
+
+    fn add_tensor(&mut self, name: String, dims: &[u64], data: TensorData) -> &mut Self {
         let elements: u64 = dims.iter().product();
+        let values = match &data {
+            TensorData::F32(v) => v.len(),
+            TensorData::F16(v) => v.len(),
+        };
         assert_eq!(
-            elements,
-            data.len() as u64,
-            "tensor {name} has dims {dims:?} but {} values",
-            data.len()
+            elements, values as u64,
+            "tensor {name} has dims {dims:?} but {values} values"
         );
         self.tensors.push(Tensor {
             name,
@@ -82,20 +119,79 @@ impl GgufWriter {
             for &dim in &tensor.dims {
                 put_u64(&mut out, dim);
             }
-            put_u32(&mut out, GgmlType::F32.id);
+            put_u32(&mut out, tensor.data.ggml_type().id);
             put_u64(&mut out, offset);
-            offset = (offset + tensor.data.len() as u64 * GgmlType::F32.type_size).next_multiple_of(ALIGNMENT);
+            offset = (offset + tensor.data.byte_len()).next_multiple_of(ALIGNMENT);
         }
         pad(&mut out);
         out.reserve(usize::try_from(offset).unwrap_or(0));
         for tensor in &self.tensors {
-            for value in &tensor.data {
-                out.extend_from_slice(&value.to_le_bytes());
+            match &tensor.data {
+                TensorData::F32(values) => values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+                TensorData::F16(values) => values.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
             }
             pad(&mut out);
         }
         out
     }
+}
+
+/// IEEE 754 binary16 of `value`, rounded to nearest even; overflow becomes infinity, NaN stays NaN.
+pub fn f32_to_f16(value: f32) -> u16 {
+    let bits = value.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    let exponent = ((bits >> 23) & 0xff) as i32;
+    let mantissa = bits & 0x007f_ffff;
+    if exponent == 0xff {
+        let nan = if mantissa != 0 { 0x0200 } else { 0 };
+        return sign | 0x7c00 | nan;
+    }
+    let half_exponent = exponent - 127 + 15;
+    if half_exponent >= 0x1f {
+        return sign | 0x7c00;
+    }
+    if half_exponent <= 0 {
+        // Subnormal in half precision (or zero).
+        if half_exponent < -10 {
+            return sign;
+        }
+        let full = mantissa | 0x0080_0000;
+        let shift = (14 - half_exponent) as u32;
+        let half = full >> shift;
+        let rest = full & ((1 << shift) - 1);
+        let halfway = 1 << (shift - 1);
+        let round = u32::from(rest > halfway || (rest == halfway && half & 1 == 1));
+        return sign | (half + round) as u16;
+    }
+    let half = ((half_exponent as u32) << 10) | (mantissa >> 13);
+    let rest = mantissa & 0x1fff;
+    let round = u32::from(rest > 0x1000 || (rest == 0x1000 && half & 1 == 1));
+    // A carry out of the mantissa correctly bumps the exponent (to infinity at the top).
+    sign | (half + round) as u16
+}
+
+/// The f32 value of an IEEE 754 binary16 bit pattern.
+pub fn f16_to_f32(half: u16) -> f32 {
+    let sign = u32::from(half & 0x8000) << 16;
+    let exponent = u32::from((half >> 10) & 0x1f);
+    let mantissa = u32::from(half & 0x03ff);
+    let bits = match (exponent, mantissa) {
+        (0, 0) => sign,
+        (0, _) => {
+            // Subnormal: normalise it.
+            let mut e = 127 - 15 + 1;
+            let mut m = mantissa;
+            while m & 0x0400 == 0 {
+                m <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((m & 0x03ff) << 13)
+        }
+        (0x1f, 0) => sign | 0x7f80_0000,
+        (0x1f, _) => sign | 0x7fc0_0000,
+        _ => sign | ((exponent + 127 - 15) << 23) | (mantissa << 13),
+    };
+    f32::from_bits(bits)
 }
 
 fn pad(out: &mut Vec<u8>) {
@@ -165,6 +261,37 @@ fn put_value(out: &mut Vec<u8>, value: &WriteValue) {
             for item in items {
                 out.extend_from_slice(&item.to_le_bytes());
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_precision_round_trips_and_rounds_to_nearest_even() {
+        for value in [
+            0.0f32,
+            -0.0,
+            1.0,
+            -2.5,
+            0.333_251_95,
+            65504.0,
+            6.103_515_6e-5,
+            5.960_464_5e-8,
+        ] {
+            assert_eq!(f16_to_f32(f32_to_f16(value)), value, "{value}");
+        }
+        assert_eq!(f32_to_f16(1.0), 0x3c00);
+        assert_eq!(f32_to_f16(65520.0), 0x7c00, "overflow rounds to infinity");
+        assert!(f16_to_f32(f32_to_f16(f32::NAN)).is_nan());
+        // 1 + 2^-11 is halfway between 1 and the next half: ties go to even (1).
+        assert_eq!(f32_to_f16(1.0 + 2f32.powi(-11)), 0x3c00);
+        assert_eq!(f32_to_f16(1.0 + 3.0 * 2f32.powi(-11)), 0x3c02);
+        // Every half converts back to itself.
+        for half in 0u16..0x7c00 {
+            assert_eq!(f32_to_f16(f16_to_f32(half)), half, "{half:#x}");
         }
     }
 }
