@@ -8,6 +8,7 @@
 //! llama.cpp grammar generated from the request's JSON schema, with numbers bounded so every answer is
 //! parseable JSON.
 
+mod embedder;
 mod engine;
 mod grammar;
 mod output;
@@ -18,6 +19,7 @@ mod system_info;
 mod template;
 mod worker;
 
+pub use embedder::{EmbedderSettings, EmbedderSummary, LlamaEmbedder, MAX_TEXT_TOKENS};
 pub use engine::{EngineStats, LlamaEngine, ModelSummary, PromptToken, RenderedPrompt};
 pub use grammar::schema_to_grammar;
 pub use settings::LlamaSettings;

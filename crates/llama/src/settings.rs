@@ -41,10 +41,14 @@ impl LlamaSettings {
     }
 
     pub(crate) fn thread_count(&self) -> i32 {
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
-            .max(1);
-        i32::try_from(threads).unwrap_or(i32::MAX)
+        thread_count(self.threads)
     }
+}
+
+/// The threads asked for, else all available cores.
+pub(crate) fn thread_count(threads: Option<u32>) -> i32 {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
+        .max(1);
+    i32::try_from(threads).unwrap_or(i32::MAX)
 }

@@ -9,6 +9,7 @@
 mod backend;
 mod bounds;
 mod client;
+mod embed;
 mod error;
 mod message;
 mod structured;
@@ -18,6 +19,7 @@ mod usage;
 pub use backend::{BoxFuture, CallControl, ChatBackend};
 pub use bounds::bounded_for_budget;
 pub use client::{JsonAnswer, Llm, TextAnswer};
+pub use embed::{EmbedRole, EmbedderIdentity, EmbeddingBackend, normalized, prefixes_label};
 pub use error::{ErrorKind, LlmError};
 pub use message::{ChatMessage, ChatRequest, Role, Sampling};
 pub use structured::{CompiledSchema, extract_json};

@@ -116,6 +116,39 @@ pub struct GenerationSection {
     pub max_tokens: Option<u32>,
 }
 
+/// `[embedding]`: the model that turns passages and queries into vectors for dense and hybrid
+/// search: a GGUF file run in process, or a model served on an OpenAI-compatible `/v1/embeddings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddingSection {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendKind>,
+    /// A GGUF embedding model (`hypatia models convert` makes one from a sentence-transformers
+    /// folder). Relative paths as for `[model] path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// The served model's name, for the openai backend.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The server, for the openai backend; default `[openai] base_url`. The API key is sent only
+    /// when this is the `[openai]` endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_layers: Option<u32>,
+    /// Tokens per forward pass of the in-process engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_tokens: Option<u32>,
+    /// Put before each query / each passage, for models trained with instructions
+    /// (e5: "query: " / "passage: "; nomic: "search_query: " / "search_document: ").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_prefix: Option<String>,
+}
+
 /// The model sections of one config file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +159,12 @@ pub struct ModelSettings {
     pub openai: OpenAiSection,
     #[serde(default)]
     pub generation: GenerationSection,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub embedding: EmbeddingSection,
+}
+
+fn is_default(section: &EmbeddingSection) -> bool {
+    *section == EmbeddingSection::default()
 }
 
 pub const MASK: &str = "********";
@@ -143,6 +182,8 @@ pub struct ModelFlags {
     pub model: Option<PathBuf>,
     pub openai_base_url: Option<String>,
     pub openai_model: Option<String>,
+    /// `--embedding-model FILE`: a GGUF embedding model run in process.
+    pub embedding_model: Option<PathBuf>,
 }
 
 /// One layer that contributed, for `hypatia config show`.
@@ -265,10 +306,15 @@ impl ModelConfig {
                 ..OpenAiSection::default()
             },
             generation: GenerationSection::default(),
+            embedding: EmbeddingSection {
+                backend: flags.embedding_model.as_ref().map(|_| BackendKind::Llama),
+                path: flags.embedding_model.clone(),
+                ..EmbeddingSection::default()
+            },
         };
         layers.push(Layer {
             name: "command line".into(),
-            applied: flag_backend.is_some(),
+            applied: flag_backend.is_some() || flags.embedding_model.is_some(),
         });
         overlay(&mut settings, flag_layer);
 
@@ -286,12 +332,24 @@ impl ModelConfig {
             .or(prompts_dir)
             .unwrap_or_else(|| default_data_dir().join("prompts"));
         // A bare file name that is not in the current folder is looked up among the downloaded models.
-        if let Some(path) = &settings.model.path
-            && !path.exists()
-            && path.components().count() == 1
-            && models_dir.join(path).exists()
-        {
-            settings.model.path = Some(models_dir.join(path));
+        for path in [&mut settings.model.path, &mut settings.embedding.path] {
+            if let Some(found) = path.as_ref()
+                && !found.exists()
+                && found.components().count() == 1
+                && models_dir.join(found).exists()
+            {
+                *path = Some(models_dir.join(found));
+            }
+        }
+        // The embedding backend: as named, else implied by a file or a served model.
+        if settings.embedding.backend.is_none() {
+            settings.embedding.backend = if settings.embedding.path.is_some() {
+                Some(BackendKind::Llama)
+            } else if settings.embedding.model.is_some() {
+                Some(BackendKind::Openai)
+            } else {
+                None
+            };
         }
         Ok(ModelConfig {
             settings,
@@ -357,6 +415,8 @@ pub fn project_settings(root: &Path) -> Result<ModelSettings, ConfigError> {
         openai: OpenAiSection,
         #[serde(default)]
         generation: GenerationSection,
+        #[serde(default)]
+        embedding: EmbeddingSection,
         #[serde(flatten)]
         _project: toml::Table,
     }
@@ -370,6 +430,7 @@ pub fn project_settings(root: &Path) -> Result<ModelSettings, ConfigError> {
         model: file.model,
         openai: file.openai,
         generation: file.generation,
+        embedding: file.embedding,
     })
 }
 
@@ -389,6 +450,7 @@ fn relative_to(mut settings: ModelSettings, base: &Path) -> ModelSettings {
         }
     };
     resolve(&mut settings.model.path);
+    resolve(&mut settings.embedding.path);
     for dir in [&mut settings.model.models_dir, &mut settings.model.prompts_dir] {
         if let Some(p) = dir
             && p.is_relative()
@@ -444,6 +506,12 @@ fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<ModelSettings, Confi
             ..OpenAiSection::default()
         },
         generation: GenerationSection::default(),
+        embedding: EmbeddingSection {
+            path: env("HYPATIA_EMBEDDING_MODEL").map(PathBuf::from),
+            model: env("HYPATIA_EMBEDDING_OPENAI_MODEL"),
+            threads: number(env, "HYPATIA_EMBEDDING_THREADS")?,
+            ..EmbeddingSection::default()
+        },
     })
 }
 
@@ -457,6 +525,16 @@ fn overlay(base: &mut ModelSettings, upper: ModelSettings) {
     take!(model: backend, path, models_dir, prompts_dir, context_tokens, threads, gpu_layers, max_sequences, prefix_cache);
     take!(openai: base_url, model, api_key, timeout_seconds, max_retries, structured_output);
     take!(generation: temperature, top_p, seed, max_tokens);
+    // A layer that names an embedding file or served model replaces the other kind below it.
+    if upper.embedding.path.is_some() && upper.embedding.model.is_none() {
+        base.embedding.model = None;
+        base.embedding.backend = None;
+    }
+    if upper.embedding.model.is_some() && upper.embedding.path.is_none() {
+        base.embedding.path = None;
+        base.embedding.backend = None;
+    }
+    take!(embedding: backend, path, model, base_url, threads, gpu_layers, batch_tokens, query_prefix, document_prefix);
 }
 
 #[cfg(test)]

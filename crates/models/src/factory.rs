@@ -2,9 +2,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{BackendKind, GenerationSection, ModelConfig};
-use hypatia_llama::{LlamaEngine, LlamaSettings, ModelSummary};
-use hypatia_llm::{ChatBackend, Llm, LlmError, Sampling};
-use hypatia_openai::{OpenAiBackend, OpenAiConfig, StructuredMode};
+use hypatia_llama::{EmbedderSettings, EmbedderSummary, LlamaEmbedder, LlamaEngine, LlamaSettings, ModelSummary};
+use hypatia_llm::{ChatBackend, EmbeddingBackend, Llm, LlmError, Sampling};
+use hypatia_openai::{OpenAiBackend, OpenAiConfig, OpenAiEmbedder, StructuredMode};
 use hypatia_prompts::Prompts;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,15 @@ pub enum FactoryError {
          [openai] (https://api.openai.com/v1 for OpenAI itself)"
     )]
     NoOpenAiBaseUrl,
+    #[error(
+        "the embedding model is a GGUF file: --embedding-model PATH, HYPATIA_EMBEDDING_MODEL, or `path` under [embedding]"
+    )]
+    NoEmbeddingPath,
+    #[error(
+        "the openai embedding backend needs the served model's name: HYPATIA_EMBEDDING_OPENAI_MODEL or `model` under \
+         [embedding]"
+    )]
+    NoEmbeddingOpenAiModel,
     #[error("[openai] structured_output must be auto, json_schema or json_object, not `{0}`")]
     StructuredMode(String),
     #[error(transparent)]
@@ -118,5 +127,97 @@ pub fn default_sampling(generation: &GenerationSection) -> Sampling {
         seed: generation.seed.or(defaults.seed),
         max_tokens: generation.max_tokens.unwrap_or(defaults.max_tokens),
         stop: defaults.stop,
+    }
+}
+
+/// A ready embedding model and what it is.
+pub struct BuiltEmbedder {
+    pub embedder: Arc<dyn EmbeddingBackend>,
+    pub backend: BackendKind,
+    /// The loaded GGUF, for the in-process backend.
+    pub local: Option<EmbedderSummary>,
+}
+
+impl std::fmt::Debug for BuiltEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltEmbedder")
+            .field("identity", self.embedder.identity())
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// Builds the configured embedding model, or `None` when `[embedding]` names none. A GGUF file is
+/// fingerprinted (SHA-256), tried in a child process on its first use, then loaded on a blocking thread.
+pub async fn build_embedder(config: &ModelConfig) -> Result<Option<BuiltEmbedder>, FactoryError> {
+    let section = &config.settings.embedding;
+    let Some(backend) = section.backend else {
+        return Ok(None);
+    };
+    match backend {
+        BackendKind::Llama => {
+            let path = section.path.clone().ok_or(FactoryError::NoEmbeddingPath)?;
+            let (_, sha256) = crate::fingerprint(&path)
+                .await
+                .map_err(|error| LlmError::Permanent(error.to_string()))?;
+            let mut settings = EmbedderSettings::new(path);
+            settings.fingerprint = format!("sha256:{}", &sha256[..16.min(sha256.len())]);
+            settings.threads = section.threads.or(config.settings.model.threads);
+            settings.gpu_layers = section.gpu_layers;
+            if let Some(tokens) = section.batch_tokens {
+                settings.batch_tokens = tokens;
+            }
+            settings.query_prefix = section.query_prefix.clone().unwrap_or_default();
+            settings.document_prefix = section.document_prefix.clone().unwrap_or_default();
+            let models_dir = config.models_dir.clone();
+            let embedder = tokio::task::spawn_blocking(move || {
+                crate::probe::ensure_embeds(&settings.model_path, &models_dir, settings.threads)?;
+                LlamaEmbedder::load(settings).map_err(FactoryError::Model)
+            })
+            .await
+            .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;
+            let summary = embedder.summary().clone();
+            Ok(Some(BuiltEmbedder {
+                embedder: Arc::new(embedder),
+                backend,
+                local: Some(summary),
+            }))
+        }
+        BackendKind::Openai => {
+            let model = section.model.clone().ok_or(FactoryError::NoEmbeddingOpenAiModel)?;
+            let base_url = section
+                .base_url
+                .clone()
+                .or_else(|| config.settings.openai.base_url.clone())
+                .ok_or(FactoryError::NoOpenAiBaseUrl)?;
+            // The key belongs to the [openai] endpoint: it goes to no other server.
+            let same_server = config
+                .settings
+                .openai
+                .base_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/'))
+                == Some(base_url.trim_end_matches('/'));
+            let mut openai = OpenAiConfig::new(model).with_base_url(base_url);
+            if same_server && let Some(key) = &config.settings.openai.api_key {
+                openai = openai.with_api_key(key.as_str());
+            }
+            if let Some(seconds) = config.settings.openai.timeout_seconds {
+                openai.request_timeout = Duration::from_secs(seconds);
+            }
+            if let Some(retries) = config.settings.openai.max_retries {
+                openai.max_retries = retries;
+            }
+            let prefixes = (
+                section.query_prefix.clone().unwrap_or_default(),
+                section.document_prefix.clone().unwrap_or_default(),
+            );
+            let embedder = OpenAiEmbedder::connect(openai, prefixes).await?;
+            Ok(Some(BuiltEmbedder {
+                embedder: Arc::new(embedder),
+                backend,
+                local: None,
+            }))
+        }
     }
 }

@@ -9,11 +9,12 @@ pub mod probe;
 mod pull;
 
 pub use config::{
-    BackendKind, ConfigError, GenerationSection, Layer, MASK, ModelConfig, ModelFlags, ModelSection, ModelSettings,
-    OpenAiSection, PROJECT_FILE, project_settings, resolve_config, user_config_path,
+    BackendKind, ConfigError, EmbeddingSection, GenerationSection, Layer, MASK, ModelConfig, ModelFlags, ModelSection,
+    ModelSettings, OpenAiSection, PROJECT_FILE, project_settings, resolve_config, user_config_path,
 };
-pub use factory::{BuiltModel, FactoryError, build_llm, default_sampling};
+pub use factory::{BuiltEmbedder, BuiltModel, FactoryError, build_embedder, build_llm, default_sampling};
 pub use hypatia_llama::{system_info as engine_system_info, uses_amx as engine_uses_amx};
+pub use hypatia_openai::without_credentials;
 pub use library::{ModelEntry, list_models};
 pub use pull::{PullError, PullOutcome, PullProgress, PullSource, fingerprint, pull};
 

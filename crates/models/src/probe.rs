@@ -48,6 +48,25 @@ pub async fn trial(model: &Path, threads: Option<u32>) -> Result<u32, hypatia_ll
     Ok(completion.usage.completion_tokens)
 }
 
+/// The trial of an embedding model: load it and embed one sentence. Returns the vector's length.
+pub async fn trial_embedding(model: &Path, threads: Option<u32>) -> Result<usize, hypatia_llm::LlmError> {
+    use hypatia_llm::{EmbedRole, EmbeddingBackend, LlmError};
+    let mut settings = hypatia_llama::EmbedderSettings::new(model);
+    settings.threads = threads;
+    settings.batch_tokens = 512;
+    settings.max_sequences = 1;
+    let embedder = tokio::task::spawn_blocking(move || hypatia_llama::LlamaEmbedder::load(settings))
+        .await
+        .map_err(|error| LlmError::Permanent(format!("the model loader stopped: {error}")))??;
+    if std::env::var(FAULT_ENV).as_deref() == Ok("abort") {
+        std::process::abort();
+    }
+    let vectors = embedder
+        .embed(vec!["A trial sentence.".to_owned()], EmbedRole::Document)
+        .await?;
+    Ok(vectors.first().map_or(0, Vec::len))
+}
+
 /// A probe longer than this (a model far too large for the machine, swapping) is ended and reported.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Lines of the child's stderr quoted in the error.
@@ -88,15 +107,30 @@ pub enum ProbeError {
 /// Probes `model` in a child unless it passed before (marker in `cache_dir`) or probing is not
 /// installed. Blocking: call it from a blocking thread.
 pub fn ensure_runs(model: &Path, cache_dir: &Path, threads: Option<u32>) -> Result<(), ProbeError> {
+    ensure(model, cache_dir, threads, Trial::Generate)
+}
+
+/// As [`ensure_runs`], for an embedding model: the child embeds instead of generating.
+pub fn ensure_embeds(model: &Path, cache_dir: &Path, threads: Option<u32>) -> Result<(), ProbeError> {
+    ensure(model, cache_dir, threads, Trial::Embed)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Trial {
+    Generate,
+    Embed,
+}
+
+fn ensure(model: &Path, cache_dir: &Path, threads: Option<u32>, trial: Trial) -> Result<(), ProbeError> {
     let Some(command) = COMMAND.get() else {
         return Ok(());
     };
-    let marker = marker_path(model, cache_dir);
+    let marker = marker_path(model, cache_dir, trial);
     if marker.as_ref().is_some_and(|marker| marker.exists()) {
         return Ok(());
     }
     let started = Instant::now();
-    run_child(command, model, threads)?;
+    run_child(command, model, threads, trial)?;
     tracing::info!(model = %model.display(), ms = started.elapsed().as_millis() as u64, "trial load passed");
     if let Some(marker) = marker {
         // Only a cache: failing to write it means probing again next time.
@@ -108,9 +142,12 @@ pub fn ensure_runs(model: &Path, cache_dir: &Path, threads: Option<u32>) -> Resu
     Ok(())
 }
 
-fn run_child(command: &ProbeCommand, model: &Path, threads: Option<u32>) -> Result<(), ProbeError> {
+fn run_child(command: &ProbeCommand, model: &Path, threads: Option<u32>, trial: Trial) -> Result<(), ProbeError> {
     let mut child = Command::new(&command.program);
     child.args(&command.args).arg(model);
+    if trial == Trial::Embed {
+        child.arg("--embedding");
+    }
     if let Some(threads) = threads {
         child.args(["--threads", &threads.to_string()]);
     }
@@ -205,7 +242,7 @@ fn quoted_tail(stderr: &str) -> String {
 }
 
 /// Where a passed probe of this file, as it is now, with this engine build, is remembered.
-fn marker_path(model: &Path, cache_dir: &Path) -> Option<PathBuf> {
+fn marker_path(model: &Path, cache_dir: &Path, trial: Trial) -> Option<PathBuf> {
     let canonical = std::fs::canonicalize(model).ok()?;
     let metadata = std::fs::metadata(&canonical).ok()?;
     let modified = metadata.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
@@ -216,6 +253,11 @@ fn marker_path(model: &Path, cache_dir: &Path) -> Option<PathBuf> {
         .chain_update(modified.to_le_bytes())
         .chain_update(engine.as_bytes())
         .chain_update(env!("CARGO_PKG_VERSION").as_bytes())
+        .chain_update(if trial == Trial::Embed {
+            b"embed".as_slice()
+        } else {
+            b"".as_slice()
+        })
         .finalize();
     let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
     Some(cache_dir.join(".probed").join(hex))
@@ -240,12 +282,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let model = dir.path().join("m.gguf");
         std::fs::write(&model, b"one").expect("write");
-        let first = marker_path(&model, dir.path()).expect("marker");
+        let first = marker_path(&model, dir.path(), Trial::Generate).expect("marker");
+        assert_ne!(Some(&first), marker_path(&model, dir.path(), Trial::Embed).as_ref());
         std::fs::write(&model, b"other bytes").expect("write");
-        let second = marker_path(&model, dir.path()).expect("marker");
+        let second = marker_path(&model, dir.path(), Trial::Generate).expect("marker");
         assert_ne!(first, second);
         assert!(first.starts_with(dir.path().join(".probed")));
-        assert_eq!(marker_path(&dir.path().join("missing.gguf"), dir.path()), None);
+        assert_eq!(
+            marker_path(&dir.path().join("missing.gguf"), dir.path(), Trial::Generate),
+            None
+        );
     }
 
     #[test]

@@ -55,22 +55,7 @@ impl OpenAiBackend {
     /// A backend for `config`. No request is made until the first call.
     pub fn new(config: OpenAiConfig) -> Result<Self, LlmError> {
         let url = config.chat_url();
-        let parsed = reqwest::Url::parse(&url)
-            .map_err(|error| LlmError::Permanent(format!("base_url `{}` is not a URL: {error}", config.base_url)))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(LlmError::Permanent(format!(
-                "base_url `{}` must start with http:// or https://",
-                config.base_url
-            )));
-        }
-        let mut builder = reqwest::Client::builder().connect_timeout(config.connect_timeout);
-        // A local server is never reached through the proxy configured for the internet.
-        if is_loopback(&parsed) {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|error| LlmError::Permanent(format!("cannot set up the HTTP client: {error}")))?;
+        let client = client_for(&config, &url)?;
         Ok(OpenAiBackend {
             config,
             url,
@@ -237,30 +222,7 @@ impl OpenAiBackend {
 
     async fn attempt(&self, body: &Value, control: &CallControl) -> Result<Completion, Failure> {
         let started = Instant::now();
-        let mut request = self.client.post(&self.url).json(body);
-        if let Some(key) = &self.config.api_key {
-            request = request.bearer_auth(key.expose());
-        }
-        let response = match tokio::time::timeout(self.config.request_timeout, request.send()).await {
-            Err(_) => return Err(Failure::NoResponse(self.config.request_timeout)),
-            Ok(Err(error)) => return Err(Failure::connect(&error)),
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| parse_retry_after(value, SystemTime::now()));
-            let mut reader = BodyReader::new(response, self.config.idle_timeout);
-            let body = reader.read_all(MAX_ERROR_BODY_BYTES).await.unwrap_or_default();
-            return Err(Failure::Status {
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-                retry_after,
-            });
-        }
+        let response = post_json(&self.client, &self.url, &self.config, body).await?;
         let is_json = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -317,6 +279,66 @@ async fn cancellable<T>(
     }
 }
 
+/// The HTTP client for requests to `url` (the endpoint `config` names), checked to be HTTP(S).
+pub(crate) fn client_for(config: &OpenAiConfig, url: &str) -> Result<reqwest::Client, LlmError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|error| LlmError::Permanent(format!("base_url `{}` is not a URL: {error}", config.base_url)))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(LlmError::Permanent(format!(
+            "base_url `{}` must start with http:// or https://",
+            config.base_url
+        )));
+    }
+    let mut builder = reqwest::Client::builder().connect_timeout(config.connect_timeout);
+    // A local server is never reached through the proxy configured for the internet.
+    if is_loopback(&parsed) {
+        builder = builder.no_proxy();
+    }
+    builder
+        .build()
+        .map_err(|error| LlmError::Permanent(format!("cannot set up the HTTP client: {error}")))
+}
+
+/// Posts `body` to `url` with the key, within the request timeout; a response with an error status
+/// is a [`Failure`].
+pub(crate) async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    config: &OpenAiConfig,
+    body: &Value,
+) -> Result<reqwest::Response, Failure> {
+    let mut request = client.post(url).json(body);
+    if let Some(key) = &config.api_key {
+        request = request.bearer_auth(key.expose());
+    }
+    let response = match tokio::time::timeout(config.request_timeout, request.send()).await {
+        Err(_) => return Err(Failure::NoResponse(config.request_timeout)),
+        Ok(Err(error)) => return Err(Failure::connect(&error)),
+        Ok(Ok(response)) => response,
+    };
+    if !response.status().is_success() {
+        return Err(failed_status(response, config.idle_timeout).await);
+    }
+    Ok(response)
+}
+
+/// The failure an error status is: the server's message (read up to a limit) and its `Retry-After`.
+async fn failed_status(response: reqwest::Response, idle: Duration) -> Failure {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_retry_after(value, SystemTime::now()));
+    let mut reader = BodyReader::new(response, idle);
+    let body = reader.read_all(MAX_ERROR_BODY_BYTES).await.unwrap_or_default();
+    Failure::Status {
+        status: status.as_u16(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        retry_after,
+    }
+}
+
 fn is_loopback(url: &reqwest::Url) -> bool {
     let host = url.host_str().unwrap_or_default();
     host.eq_ignore_ascii_case("localhost")
@@ -328,7 +350,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
 }
 
 /// Reads a response body chunk by chunk, failing when the server goes silent for `idle`.
-struct BodyReader {
+pub(crate) struct BodyReader {
     response: reqwest::Response,
     idle: Duration,
 }
@@ -339,7 +361,7 @@ enum Read {
 }
 
 impl BodyReader {
-    fn new(response: reqwest::Response, idle: Duration) -> Self {
+    pub(crate) fn new(response: reqwest::Response, idle: Duration) -> Self {
         BodyReader { response, idle }
     }
 
@@ -361,7 +383,7 @@ impl BodyReader {
         }
     }
 
-    async fn read_all(&mut self, limit: usize) -> Result<Vec<u8>, Failure> {
+    pub(crate) async fn read_all(&mut self, limit: usize) -> Result<Vec<u8>, Failure> {
         let mut body = Vec::new();
         while let Read::Bytes(bytes) = self.next(false).await? {
             body.extend_from_slice(&bytes);

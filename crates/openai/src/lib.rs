@@ -1,4 +1,4 @@
-//! The OpenAI-compatible chat backend: OpenAI, vLLM, llama.cpp's `llama-server`, Ollama and
+//! The OpenAI-compatible chat and embedding backends: OpenAI, vLLM, llama.cpp's `llama-server`, Ollama and
 //! llama-cpp-python, over HTTP.
 //!
 //! [`OpenAiBackend`] implements [`hypatia_llm::ChatBackend`]: it posts to `{base_url}/chat/completions`,
@@ -15,9 +15,11 @@
 
 mod backend;
 mod config;
+mod embeddings;
 mod errors;
 mod sse;
 mod wire;
 
 pub use backend::OpenAiBackend;
-pub use config::{DEFAULT_BASE_URL, OpenAiConfig, Secret, StructuredMode};
+pub use config::{DEFAULT_BASE_URL, OpenAiConfig, Secret, StructuredMode, without_credentials};
+pub use embeddings::OpenAiEmbedder;

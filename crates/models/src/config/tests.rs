@@ -218,3 +218,65 @@ fn a_bare_model_name_in_a_project_file_is_found_next_to_it() {
     let config = ModelConfig::resolve(Some((dir.path(), &project)), &env, &ModelFlags::default()).expect("resolve");
     assert_eq!(config.settings.model.path, Some(dir.path().join("m.gguf")));
 }
+
+#[test]
+fn the_embedding_model_is_layered_like_the_generation_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let user = dir.path().join("config.toml");
+    write(
+        &user,
+        "[embedding]\nbackend = \"openai\"\nmodel = \"nomic-embed-text\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nquery_prefix = \"search_query: \"\n",
+    );
+    let root = dir.path().join("proj");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    write(&root.join("minilm.gguf"), "not a model, but a file");
+    write(
+        &root.join(PROJECT_FILE),
+        "[project]\nname = \"p\"\n\n[embedding]\npath = \"minilm.gguf\"\nthreads = 1\n",
+    );
+    let project = project_settings(&root).expect("project settings");
+    let env = env_of(&[("HYPATIA_CONFIG", user.to_str().expect("utf-8"))]);
+
+    // The user file alone: a served model.
+    let config = ModelConfig::resolve(None, &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(config.settings.embedding.backend, Some(BackendKind::Openai));
+    assert_eq!(
+        config.settings.embedding.query_prefix.as_deref(),
+        Some("search_query: ")
+    );
+
+    // The project names a file, relative to itself: the engine, and the served model is gone.
+    let config = ModelConfig::resolve(Some((&root, &project)), &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(config.settings.embedding.backend, Some(BackendKind::Llama));
+    assert_eq!(config.settings.embedding.path, Some(root.join("minilm.gguf")));
+    assert_eq!(config.settings.embedding.model, None);
+    assert_eq!(config.settings.embedding.threads, Some(1));
+    // Prefixes set below stay: they belong to the texts, not to where the model runs.
+    assert_eq!(
+        config.settings.embedding.query_prefix.as_deref(),
+        Some("search_query: ")
+    );
+
+    // The environment, then the flag, each over the one before.
+    let env = env_of(&[
+        ("HYPATIA_CONFIG", user.to_str().expect("utf-8")),
+        ("HYPATIA_EMBEDDING_MODEL", "/models/env.gguf"),
+    ]);
+    let config = ModelConfig::resolve(Some((&root, &project)), &env, &ModelFlags::default()).expect("resolve");
+    assert_eq!(config.settings.embedding.path, Some(PathBuf::from("/models/env.gguf")));
+    let flags = ModelFlags {
+        embedding_model: Some("/models/flag.gguf".into()),
+        ..ModelFlags::default()
+    };
+    let config = ModelConfig::resolve(Some((&root, &project)), &env, &flags).expect("resolve");
+    assert_eq!(config.settings.embedding.path, Some(PathBuf::from("/models/flag.gguf")));
+    assert_eq!(config.settings.embedding.backend, Some(BackendKind::Llama));
+    // The generation model is untouched by all of it.
+    assert_eq!(config.backend, None);
+
+    let bad = env_of(&[("HYPATIA_CONFIG", "none"), ("HYPATIA_EMBEDDING_THREADS", "many")]);
+    let error = ModelConfig::resolve(None, &bad, &ModelFlags::default())
+        .expect_err("refused")
+        .to_string();
+    assert!(error.contains("HYPATIA_EMBEDDING_THREADS"), "{error}");
+}
