@@ -50,9 +50,11 @@ impl Retriever {
                 skipped.push(skip("no searchable words (only stop words or punctuation)"));
                 continue;
             }
+            // Hybrid when the project has an embedding model: the passage that says it in other words.
             let hits = self
                 .project
-                .search_passages(&SearchRequest::new(query, HITS_PER_QUERY))
+                .find_passages(&SearchRequest::new(query, HITS_PER_QUERY), self.project.default_mode())
+                .await
                 .map_err(index_failure)?;
             if hits.is_empty() {
                 skipped.push(skip("no passage matches it"));
@@ -117,7 +119,13 @@ fn normalise(text: &str) -> String {
 }
 
 fn index_failure(error: hypatia_project::ProjectError) -> AgentFailure {
-    AgentFailure::fatal(format!("searching the literature index: {error}"))
+    // An embedding server that is busy or unreachable may answer a retry; a broken index will not.
+    let kind = if error.is_transient() {
+        hypatia_research::FailureKind::Transient
+    } else {
+        hypatia_research::FailureKind::Fatal
+    };
+    AgentFailure::new(kind, format!("searching the literature: {error}"))
 }
 
 impl Agent for Retriever {

@@ -83,10 +83,23 @@ impl Reviewer {
         let claim = content_words(&hypothesis.statement);
         // Quotes would make the statement's words a phrase query; it is searched as words.
         let query = hypothesis.statement.replace('"', " ");
+        // Hybrid when the project has an embedding model: prior work phrased differently counts too.
         let hits = self
             .project
-            .search_papers(&SearchRequest::new(&query, CLOSEST_PAPERS * 3))
-            .map_err(|error| AgentFailure::fatal(format!("searching the literature index: {error}")))?;
+            .find_papers(
+                &SearchRequest::new(&query, CLOSEST_PAPERS * 3),
+                self.project.default_mode(),
+            )
+            .await
+            .map_err(|error| {
+                // A busy embedding server may answer a retry; a broken index will not.
+                let kind = if error.is_transient() {
+                    hypatia_research::FailureKind::Transient
+                } else {
+                    hypatia_research::FailureKind::Fatal
+                };
+                AgentFailure::new(kind, format!("searching the literature: {error}"))
+            })?;
         let mut closest = Vec::new();
         for hit in hits {
             let paper = self

@@ -8,7 +8,7 @@ use hypatia_core::{PaperId, PassageId, PassageLocation};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -172,56 +172,14 @@ impl LiteratureIndex {
             &TopDocs::with_limit(request.limit.clamp(1, MAX_LIMIT)).order_by_score(),
         )?;
         let snippets = if request.snippets {
-            // Highlight the query's words in the abstract whatever the field weights are.
-            let snippet_request = SearchRequest {
-                author: None,
-                years: None,
-                ..*request
-            };
-            let snippet_query = build_query(
-                &self.papers,
-                &snippet_request,
-                &[(f.abstract_text, 1.0)],
-                &phrase_fields,
-                f.year,
-                f.authors,
-            )?
-            .unwrap_or(query.box_clone());
-            let mut generator = SnippetGenerator::create(&searcher, &*snippet_query, f.abstract_text)?;
-            generator.set_max_num_chars(SNIPPET_CHARS);
-            Some(generator)
+            Some(self.abstract_snippets(&searcher, request, &*query)?)
         } else {
             None
         };
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let snippet = snippets.as_ref().map(|generator| {
-                let snippet = generator.snippet_from_doc(&doc);
-                if snippet.is_empty() {
-                    Highlighted {
-                        text: leading_text(&text_of(&doc, f.abstract_text)),
-                        highlights: Vec::new(),
-                    }
-                } else {
-                    Highlighted {
-                        text: snippet.fragment().to_owned(),
-                        highlights: snippet.highlighted().to_vec(),
-                    }
-                }
-            });
-            hits.push(PaperHit {
-                paper_id: paper_id_of(&doc, f.paper_id)?,
-                score,
-                title: text_of(&doc, f.title),
-                year: year_of(&doc, f.year),
-                authors: doc
-                    .get_all(f.authors)
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                venue: Some(text_of(&doc, f.venue)).filter(|v| !v.is_empty()),
-                snippet,
-            });
+            hits.push(self.paper_hit(&doc, score, snippets.as_ref())?);
         }
         Ok(hits)
     }
@@ -244,32 +202,204 @@ impl LiteratureIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let text = text_of(&doc, f.text);
-            let highlights = if request.snippets {
-                let snippet = generator.snippet(&text);
-                let offset = snippet.fragment_range().start;
-                snippet
-                    .highlighted()
-                    .iter()
-                    .map(|r| r.start + offset..r.end + offset)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let passage_id = text_of(&doc, f.passage_id);
-            hits.push(PassageHit {
-                passage_id: passage_id
-                    .parse()
-                    .map_err(|e| corrupt(format!("passage id {passage_id}: {e}")))?,
-                paper_id: paper_id_of(&doc, f.paper_id)?,
-                score,
-                year: year_of(&doc, f.year),
-                text: Highlighted { text, highlights },
-                location: location_of(&doc, &f),
-            });
+            hits.push(passage_hit(&doc, &f, score, request.snippets.then_some(&generator))?);
         }
         Ok(hits)
     }
+
+    /// The papers `ids` as hits, in the order given, leaving out those the request's filters (years,
+    /// author) exclude and those not indexed; each scores 0 (the caller ranks them). For ranking by
+    /// another signal (vectors) with the index's metadata, filters and snippets.
+    pub fn lookup_papers(&self, ids: &[PaperId], request: &SearchRequest<'_>) -> Result<Vec<PaperHit>, IndexError> {
+        let f = self.paper_fields;
+        let terms = ids.iter().map(|id| Term::from_field_text(f.paper_id, id.as_str()));
+        let phrase_fields = [f.title, f.abstract_text];
+        let Some(query) = restricted(&self.papers, request, terms, &phrase_fields, f.year, f.authors)? else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.papers_reader.searcher();
+        let found = searcher.search(&*query, &TopDocs::with_limit(ids.len().max(1)).order_by_score())?;
+        let snippets = if request.snippets {
+            Some(self.abstract_snippets(&searcher, request, &*query)?)
+        } else {
+            None
+        };
+        let mut by_id = std::collections::HashMap::new();
+        for (_, address) in found {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let hit = self.paper_hit(&doc, 0.0, snippets.as_ref())?;
+            by_id.insert(hit.paper_id.clone(), hit);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The passages `ids` as hits, in the order given, as [`LiteratureIndex::lookup_papers`].
+    pub fn lookup_passages(
+        &self,
+        ids: &[PassageId],
+        request: &SearchRequest<'_>,
+    ) -> Result<Vec<PassageHit>, IndexError> {
+        let f = self.passage_fields;
+        let terms = ids
+            .iter()
+            .map(|id| Term::from_field_text(f.passage_id, &id.to_string()));
+        let Some(query) = restricted(&self.passages, request, terms, &[f.text], f.year, f.authors)? else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.passages_reader.searcher();
+        let found = searcher.search(&*query, &TopDocs::with_limit(ids.len().max(1)).order_by_score())?;
+        let words = build_query(
+            &self.passages,
+            &SearchRequest {
+                author: None,
+                years: None,
+                ..*request
+            },
+            &[(f.text, 1.0)],
+            &[f.text],
+            f.year,
+            f.authors,
+        )?;
+        let generator = match &words {
+            Some(words) if request.snippets => {
+                let mut generator = SnippetGenerator::create(&searcher, &**words, f.text)?;
+                generator.set_max_num_chars(usize::MAX / 2);
+                Some(generator)
+            }
+            _ => None,
+        };
+        let mut by_id = std::collections::HashMap::new();
+        for (_, address) in found {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let hit = passage_hit(&doc, &f, 0.0, generator.as_ref())?;
+            by_id.insert(hit.passage_id.clone(), hit);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Highlights the query's words in the abstract whatever the field weights are.
+    fn abstract_snippets(
+        &self,
+        searcher: &tantivy::Searcher,
+        request: &SearchRequest<'_>,
+        fallback: &dyn Query,
+    ) -> Result<SnippetGenerator, IndexError> {
+        let f = self.paper_fields;
+        let snippet_request = SearchRequest {
+            author: None,
+            years: None,
+            ..*request
+        };
+        let snippet_query = build_query(
+            &self.papers,
+            &snippet_request,
+            &[(f.abstract_text, 1.0)],
+            &[f.title, f.abstract_text],
+            f.year,
+            f.authors,
+        )?
+        .unwrap_or(fallback.box_clone());
+        let mut generator = SnippetGenerator::create(searcher, &*snippet_query, f.abstract_text)?;
+        generator.set_max_num_chars(SNIPPET_CHARS);
+        Ok(generator)
+    }
+
+    fn paper_hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        snippets: Option<&SnippetGenerator>,
+    ) -> Result<PaperHit, IndexError> {
+        let f = self.paper_fields;
+        let snippet = snippets.map(|generator| {
+            let snippet = generator.snippet_from_doc(doc);
+            if snippet.is_empty() {
+                Highlighted {
+                    text: leading_text(&text_of(doc, f.abstract_text)),
+                    highlights: Vec::new(),
+                }
+            } else {
+                Highlighted {
+                    text: snippet.fragment().to_owned(),
+                    highlights: snippet.highlighted().to_vec(),
+                }
+            }
+        });
+        Ok(PaperHit {
+            paper_id: paper_id_of(doc, f.paper_id)?,
+            score,
+            title: text_of(doc, f.title),
+            year: year_of(doc, f.year),
+            authors: doc
+                .get_all(f.authors)
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            venue: Some(text_of(doc, f.venue)).filter(|v| !v.is_empty()),
+            snippet,
+        })
+    }
+}
+
+fn passage_hit(
+    doc: &TantivyDocument,
+    f: &PassageFields,
+    score: f32,
+    highlight: Option<&SnippetGenerator>,
+) -> Result<PassageHit, IndexError> {
+    let text = text_of(doc, f.text);
+    let highlights = match highlight {
+        Some(generator) => {
+            let snippet = generator.snippet(&text);
+            let offset = snippet.fragment_range().start;
+            snippet
+                .highlighted()
+                .iter()
+                .map(|r| r.start + offset..r.end + offset)
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let passage_id = text_of(doc, f.passage_id);
+    Ok(PassageHit {
+        passage_id: passage_id
+            .parse()
+            .map_err(|e| corrupt(format!("passage id {passage_id}: {e}")))?,
+        paper_id: paper_id_of(doc, f.paper_id)?,
+        score,
+        year: year_of(doc, f.year),
+        text: Highlighted { text, highlights },
+        location: location_of(doc, f),
+    })
+}
+
+/// Documents whose id is one of `terms`, within the request's filters and with its quoted phrases
+/// (a phrase must appear, whatever ranked the document); `None` when the filters can match nothing
+/// (an author name of stop words only).
+fn restricted(
+    index: &Index,
+    request: &SearchRequest<'_>,
+    terms: impl Iterator<Item = Term>,
+    phrase_fields: &[Field],
+    year_field: Field,
+    authors_field: Field,
+) -> Result<Option<Box<dyn Query>>, IndexError> {
+    let mut clauses: Vec<Clause> = vec![(Occur::Must, Box::new(TermSetQuery::new(terms)))];
+    for phrase in &parse_query(request.query).phrases {
+        let mut alternatives: Vec<Clause> = Vec::new();
+        for &field in phrase_fields {
+            if let Some(query) = phrase_query(index, field, phrase)? {
+                alternatives.push((Occur::Should, query));
+            }
+        }
+        if !alternatives.is_empty() {
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
+        }
+    }
+    match filter_clauses(index, request, year_field, authors_field)? {
+        Some(filters) => clauses.extend(filters),
+        None => return Ok(None),
+    }
+    Ok(Some(Box::new(BooleanQuery::new(clauses))))
 }
 
 /// The tantivy query for a request, or `None` when nothing in it can match
@@ -319,6 +449,24 @@ fn build_query(
         clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0))));
     }
 
+    match filter_clauses(index, request, year_field, authors_field)? {
+        Some(filters) => clauses.extend(filters),
+        None => return Ok(None),
+    }
+    Ok(Some(Box::new(BooleanQuery::new(clauses))))
+}
+
+/// One clause of a boolean query.
+type Clause = (Occur, Box<dyn Query>);
+
+/// The request's year and author filters as required clauses; `None` when they can match nothing.
+fn filter_clauses(
+    index: &Index,
+    request: &SearchRequest<'_>,
+    year_field: Field,
+    authors_field: Field,
+) -> Result<Option<Vec<Clause>>, IndexError> {
+    let mut clauses: Vec<Clause> = Vec::new();
     if let Some(years) = request.years {
         let bound = |year: Option<i32>| match year {
             Some(y) => Bound::Included(Term::from_field_i64(year_field, i64::from(y))),
@@ -346,7 +494,7 @@ fn build_query(
             Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(names)), 0.0)),
         ));
     }
-    Ok(Some(Box::new(BooleanQuery::new(clauses))))
+    Ok(Some(clauses))
 }
 
 /// The terms the field's analyzer makes of `text`, in order.

@@ -15,14 +15,16 @@ pub struct ProjectConfig {
     pub project: ProjectSection,
     #[serde(default)]
     pub index: IndexSection,
-    /// The model sections, `[model]`, `[openai]` and `[generation]`: read and checked by
-    /// `hypatia-models`, which builds the model; kept here so the file round-trips whole.
+    /// The model sections, `[model]`, `[openai]`, `[generation]` and `[embedding]`: read and checked
+    /// by `hypatia-models`, which builds the models; kept here so the file round-trips whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<toml::Table>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai: Option<toml::Table>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<toml::Table>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +49,7 @@ impl ProjectConfig {
             model: None,
             openai: None,
             generation: None,
+            embedding: None,
         }
     }
 

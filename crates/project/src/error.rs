@@ -39,6 +39,15 @@ pub enum ProjectError {
     Ingest(#[from] IngestError),
     #[error(transparent)]
     Zotero(#[from] hypatia_zotero::ZoteroError),
+    #[error("passage vectors: {0}")]
+    Vectors(#[from] hypatia_vectors::VectorError),
+    #[error("the embedding model: {0}")]
+    Embedding(#[from] hypatia_llm::LlmError),
+    #[error(
+        "--mode {mode} needs an embedding model: --embedding-model FILE.gguf, HYPATIA_EMBEDDING_MODEL, or [embedding] \
+         in hypatia.toml (`hypatia models convert` makes one from a sentence-transformers folder)"
+    )]
+    NoEmbedder { mode: crate::SearchMode },
 }
 
 impl ProjectError {
@@ -55,6 +64,11 @@ impl ProjectError {
                     | IngestError::Pdf { .. }
             )
         )
+    }
+
+    /// A failure a retry may get past: an embedding server that is busy or unreachable.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ProjectError::Embedding(model) if model.is_retryable())
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ProjectError {

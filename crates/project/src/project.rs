@@ -1,13 +1,20 @@
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use hypatia_core::{Paper, PaperId, Passage};
 use hypatia_index::{IndexError, LiteratureIndex, PaperHit, PassageHit, SearchRequest};
+use hypatia_llm::EmbeddingBackend;
 use hypatia_store::Store;
 
+use crate::embedding::{self, Dense, EmbedProgress, EmbedSummary};
+use crate::hybrid::{dense_pool, merge};
+use crate::retrieval::{DEFAULT_FUSION, Fusion, SearchMode, query_sentence};
 use crate::{CONFIG_FILE, DATA_DIR, FieldBoosts, ProjectConfig, ProjectError, sync};
 
 const DATABASE_FILE: &str = "hypatia.db";
 const INDEX_DIR: &str = "index";
+const VECTORS_DIR: &str = "vectors";
 
 /// An open project: config, store and index, with the index caught up to
 /// the store.
@@ -16,6 +23,8 @@ pub struct Project {
     config: ProjectConfig,
     pub(crate) store: Store,
     pub(crate) index: LiteratureIndex,
+    /// The embedding model and its vectors, once attached.
+    dense: Option<Dense>,
 }
 
 /// Counts from both sides, to see that they agree.
@@ -110,6 +119,7 @@ impl Project {
             config,
             store,
             index,
+            dense: None,
         };
         match sync::catch_up(&project.store, &project.index, &|_| {}).await {
             // Another process is writing the index and will bring it up to date;
@@ -197,6 +207,155 @@ impl Project {
     /// papers are indexed so far; returns how many there are.
     pub async fn reindex(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<u64, ProjectError> {
         sync::rebuild(&self.store, &self.index, progress).await
+    }
+
+    /// Attaches an embedding model: from now on dense and hybrid search are possible, over the
+    /// vectors stored for this model (none yet, or the ones another model made are dropped).
+    /// Embedding the passages that lack vectors is [`Project::embed_passages`].
+    pub fn attach_embedder(&mut self, embedder: Arc<dyn EmbeddingBackend>) -> Result<(), ProjectError> {
+        let dir = self.root.join(DATA_DIR).join(VECTORS_DIR);
+        // The vectors of a model attached before hold the write lock: let it go first.
+        self.dense = None;
+        self.dense = Some(Dense::open(&dir, embedder)?);
+        Ok(())
+    }
+
+    /// Searches by words alone again (the model and its vectors are let go).
+    pub fn detach_embedder(&mut self) {
+        self.dense = None;
+    }
+
+    /// The attached embedding model.
+    pub fn embedder(&self) -> Option<&Arc<dyn EmbeddingBackend>> {
+        self.dense.as_ref().map(|dense| &dense.embedder)
+    }
+
+    /// False when another process holds the vectors' write lock: this one searches them as they are.
+    pub fn vectors_writable(&self) -> bool {
+        self.dense.as_ref().is_some_and(|dense| dense.vectors().is_writable())
+    }
+
+    /// Passages with a vector, when an embedding model is attached.
+    pub fn vector_count(&self) -> Option<usize> {
+        self.dense.as_ref().map(|dense| dense.vectors().len())
+    }
+
+    /// Embeds every passage that lacks a vector for the attached model (new, changed, or all of them
+    /// after a model change); `None` without a model. Cancelling keeps what was embedded, and the
+    /// next call resumes from there.
+    pub async fn embed_passages(
+        &self,
+        progress: &(dyn Fn(EmbedProgress) + Sync),
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Option<EmbedSummary>, ProjectError> {
+        match &self.dense {
+            Some(dense) => Ok(Some(embedding::catch_up(&self.store, dense, progress, cancel).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Drops every vector and embeds every passage again (`hypatia reindex`).
+    pub async fn reembed_passages(
+        &self,
+        progress: &(dyn Fn(EmbedProgress) + Sync),
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Option<EmbedSummary>, ProjectError> {
+        if let Some(dense) = &self.dense {
+            dense.vectors().clear()?;
+        }
+        self.embed_passages(progress, cancel).await
+    }
+
+    /// How searches run, for a run's provenance: `bm25`, or hybrid with the embedding model's
+    /// identity and the fusion.
+    pub fn retrieval_description(&self) -> String {
+        match &self.dense {
+            Some(dense) => {
+                let identity = dense.embedder.identity();
+                format!(
+                    "hybrid ({DEFAULT_FUSION}): bm25 + {} ({} dimensions)",
+                    identity.key(),
+                    identity.dimensions
+                )
+            }
+            None => "bm25".to_owned(),
+        }
+    }
+
+    /// Hybrid when an embedding model is attached, else BM25.
+    pub fn default_mode(&self) -> SearchMode {
+        if self.dense.is_some() {
+            SearchMode::Hybrid
+        } else {
+            SearchMode::Bm25
+        }
+    }
+
+    /// Papers for the request in `mode`, hybrid ones fused as every search fuses them.
+    pub async fn find_papers(
+        &self,
+        request: &SearchRequest<'_>,
+        mode: SearchMode,
+    ) -> Result<Vec<PaperHit>, ProjectError> {
+        self.find_papers_fused(request, mode, DEFAULT_FUSION).await
+    }
+
+    /// As [`Project::find_papers`] with another fusion (evaluation only).
+    pub async fn find_papers_fused(
+        &self,
+        request: &SearchRequest<'_>,
+        mode: SearchMode,
+        fusion: Fusion,
+    ) -> Result<Vec<PaperHit>, ProjectError> {
+        let Some((dense, query)) = self.dense_query(request, mode).await? else {
+            return self.search_papers(request);
+        };
+        let candidates = embedding::dense_papers(dense, &query, dense_pool(request));
+        merge(
+            request,
+            mode,
+            fusion,
+            candidates,
+            |r| self.search_papers(r),
+            |ids, r| Ok(self.index.lookup_papers(ids, r)?),
+        )
+    }
+
+    /// Passages for the request in `mode`: what agents cite.
+    pub async fn find_passages(
+        &self,
+        request: &SearchRequest<'_>,
+        mode: SearchMode,
+    ) -> Result<Vec<PassageHit>, ProjectError> {
+        let Some((dense, query)) = self.dense_query(request, mode).await? else {
+            return self.search_passages(request);
+        };
+        let candidates = embedding::dense_passages(dense, &query, dense_pool(request));
+        merge(
+            request,
+            mode,
+            DEFAULT_FUSION,
+            candidates,
+            |r| self.search_passages(r),
+            |ids, r| Ok(self.index.lookup_passages(ids, r)?),
+        )
+    }
+
+    /// The embedding model and the query's vector, when `mode` needs them and the query has words;
+    /// `None` means a BM25 search answers (a filters-only query has nothing to embed).
+    async fn dense_query(
+        &self,
+        request: &SearchRequest<'_>,
+        mode: SearchMode,
+    ) -> Result<Option<(&Dense, Vec<f32>)>, ProjectError> {
+        if !mode.is_dense() {
+            return Ok(None);
+        }
+        let dense = self.dense.as_ref().ok_or(ProjectError::NoEmbedder { mode })?;
+        if query_sentence(request.query).is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((dense, dense.embed_query(request.query).await?)))
     }
 
     /// Closes the database cleanly (checkpointing its WAL).

@@ -47,6 +47,9 @@ pub fn rows(doc: &ExportDocument) -> Vec<(&'static str, String)> {
                 ),
             ));
             rows.push(("Parallel model calls", p.parallel_calls.to_string()));
+            if let Some(retrieval) = &p.retrieval {
+                rows.push(("Retrieval", retrieval.clone()));
+            }
         }
         None => rows.push(("Sampler", not_recorded())),
     }

@@ -43,6 +43,10 @@ pub struct RunProvenance {
     pub top_p: f32,
     /// Model calls in flight at once.
     pub parallel_calls: u32,
+    /// How evidence was searched: `bm25`, or hybrid with the embedding model's identity and the
+    /// fusion. Absent from runs recorded before embeddings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrieval: Option<String>,
 }
 
 /// Which model answered: a file (identified by its hash) or a server's model name.

@@ -126,7 +126,9 @@ impl Inner {
                 );
             }
             let built = build_llm(&config).await.map_err(|e| e.to_string())?;
-            let model = ModelRecord::of(&built, &config).await.map_err(|e| e.to_string())?;
+            let model = ModelRecord::of(&built, &config, &self.project)
+                .await
+                .map_err(|e| e.to_string())?;
             let session = Session::with_model(self.project.clone(), built, &config, DEFAULT_CALL_TIMEOUT);
             *loaded = Some(Loaded { session, config, model });
         }

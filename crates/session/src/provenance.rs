@@ -1,5 +1,6 @@
 //! What a run records about the model it ran with, and what differs when it goes on with another.
 
+pub use hypatia_models::without_credentials;
 use hypatia_models::{BuiltModel, ModelConfig, default_sampling};
 use hypatia_research::{ModelIdentity, RunProvenance};
 
@@ -8,7 +9,11 @@ use crate::session::parallel_calls;
 
 /// What the run's report will name as its model, prompts and sampler. Hashing the GGUF reads it once
 /// (about a second per gigabyte), which is small beside a review.
-pub async fn provenance(built: &BuiltModel, config: &ModelConfig) -> Result<RunProvenance, ReviewError> {
+pub async fn provenance(
+    built: &BuiltModel,
+    config: &ModelConfig,
+    retrieval: String,
+) -> Result<RunProvenance, ReviewError> {
     let model = match &built.local {
         Some(summary) => {
             let (size_bytes, sha256) = hypatia_models::fingerprint(&summary.path).await?;
@@ -48,6 +53,7 @@ pub async fn provenance(built: &BuiltModel, config: &ModelConfig) -> Result<RunP
         temperature: sampling.temperature,
         top_p: sampling.top_p,
         parallel_calls: parallel_calls(config) as u32,
+        retrieval: Some(retrieval),
     })
 }
 
@@ -81,23 +87,6 @@ pub fn model_change(began: &ModelIdentity, built: &BuiltModel, config: &ModelCon
         (ModelIdentity::Openai { model, .. }, Some(_)) => Some(format!(
             "this run began with the server model {model} and goes on with a local GGUF"
         )),
-    }
-}
-
-/// An endpoint as it may be shown: no `user:password@`, no query string (where some servers take keys).
-pub fn without_credentials(url: &str) -> String {
-    let url = url.split(['?', '#']).next().unwrap_or_default();
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-            if path.is_empty() {
-                format!("{scheme}://{host}")
-            } else {
-                format!("{scheme}://{host}/{path}")
-            }
-        }
-        None => url.to_owned(),
     }
 }
 

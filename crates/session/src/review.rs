@@ -89,12 +89,17 @@ pub struct ModelRecord {
 }
 
 impl ModelRecord {
-    /// Hashes a local model file once (about a second per gigabyte).
-    pub async fn of(built: &BuiltModel, config: &ModelConfig) -> Result<ModelRecord, ReviewError> {
+    /// Hashes a local model file once (about a second per gigabyte). `project` says how the run's
+    /// evidence will be searched (with its embedding model, if one is attached).
+    pub async fn of(
+        built: &BuiltModel,
+        config: &ModelConfig,
+        project: &hypatia_project::Project,
+    ) -> Result<ModelRecord, ReviewError> {
         Ok(ModelRecord {
             description: built.llm.describe(),
             file: built.local.as_ref().map(|summary| summary.path.clone()),
-            provenance: crate::provenance(built, config).await?,
+            provenance: crate::provenance(built, config, project.retrieval_description()).await?,
         })
     }
 }
