@@ -48,8 +48,13 @@ pub enum Command {
         #[command(subcommand)]
         command: PapersCommand,
     },
-    /// Rebuild the search index from the project database.
-    Reindex,
+    /// Rebuild the search index from the project database, and embed every passage again when an
+    /// embedding model is configured.
+    Reindex {
+        /// A GGUF embedding model (else [embedding] in hypatia.toml or HYPATIA_EMBEDDING_MODEL).
+        #[arg(long, value_name = "FILE")]
+        embedding_model: Option<PathBuf>,
+    },
     /// Show what the project holds and whether the index agrees with the database.
     Status {
         #[arg(long)]
@@ -100,6 +105,9 @@ pub struct ModelArgs {
     /// The model name to request from the endpoint.
     #[arg(long, value_name = "NAME")]
     pub openai_model: Option<String>,
+    /// A GGUF embedding model for dense and hybrid search (see `hypatia models convert`).
+    #[arg(long, value_name = "FILE")]
+    pub embedding_model: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +159,23 @@ pub enum ModelsCommand {
         path: PathBuf,
         #[arg(long)]
         threads: Option<u32>,
+        /// Try the file as an embedding model: embed a sentence instead of generating.
+        #[arg(long)]
+        embedding: bool,
+    },
+    /// Convert a sentence-transformers folder (BERT: MiniLM, bge, e5, gte) into a GGUF embedding
+    /// model llama.cpp runs: `--embedding-model FILE` or `[embedding] path` then use it.
+    Convert {
+        /// The folder with config.json, model.safetensors, tokenizer.json and modules.json.
+        dir: PathBuf,
+        /// The GGUF file to write (replaced whole, or left untouched on failure).
+        #[arg(long, value_name = "FILE.gguf")]
+        out: PathBuf,
+        /// f32 (exact) or f16 (half the size; weight matrices only).
+        #[arg(long, value_name = "TYPE", default_value = "f32")]
+        outtype: hypatia_gguf::OutputType,
+        #[arg(long)]
+        json: bool,
     },
     /// The engine's build: the CPU features llama.cpp was compiled with (AMX is always left out).
     Engine {
@@ -192,6 +217,10 @@ pub struct IngestArgs {
     /// as `hypatia enrich` does.
     #[arg(long)]
     pub enrich: bool,
+    /// Embed the new passages with this GGUF embedding model (else [embedding] in hypatia.toml or
+    /// HYPATIA_EMBEDDING_MODEL; with none configured, passages are embedded when first searched).
+    #[arg(long, value_name = "FILE")]
+    pub embedding_model: Option<PathBuf>,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -228,6 +257,13 @@ pub struct SearchArgs {
     /// Search citable passages instead of papers.
     #[arg(long)]
     pub passages: bool,
+    /// bm25 (words), dense (meaning, with an embedding model) or hybrid (both, fused). Default:
+    /// hybrid when an embedding model is configured, else bm25.
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<hypatia_project::SearchMode>,
+    /// A GGUF embedding model (else [embedding] in hypatia.toml or HYPATIA_EMBEDDING_MODEL).
+    #[arg(long, value_name = "FILE")]
+    pub embedding_model: Option<PathBuf>,
     /// Print an array of hits as JSON.
     #[arg(long)]
     pub json: bool,
@@ -269,7 +305,37 @@ pub enum EvalCommand {
         /// Field weights to evaluate, e.g. `contents=1,title=0.5` (fields: title, abstract, contents, authors).
         #[arg(long, value_parser = parse_boosts)]
         boosts: Option<hypatia_project::FieldBoosts>,
+        /// bm25, dense or hybrid (dense and hybrid need an embedding model); `all` scores the three
+        /// over one ingest and one embedding of the corpus. Default: hybrid when an embedding model
+        /// is configured, else bm25.
+        #[arg(long, value_name = "MODE")]
+        mode: Option<EvalMode>,
+        /// The fusion of a hybrid run, e.g. `convex:0.4` or `rrf:60` (default: the product's); several,
+        /// comma-separated, are each scored over the same embedding (how the default was chosen).
+        #[arg(long, value_name = "FUSION", value_delimiter = ',')]
+        fusion: Vec<hypatia_project::Fusion>,
+        /// A GGUF embedding model (else [embedding] in the config, or HYPATIA_EMBEDDING_MODEL).
+        #[arg(long, value_name = "FILE")]
+        embedding_model: Option<PathBuf>,
     },
+}
+
+/// One search mode, or all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalMode {
+    One(hypatia_project::SearchMode),
+    All,
+}
+
+impl std::str::FromStr for EvalMode {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        if text == "all" {
+            Ok(EvalMode::All)
+        } else {
+            text.parse().map(EvalMode::One)
+        }
+    }
 }
 
 fn parse_limit(text: &str) -> Result<usize, String> {

@@ -5,9 +5,16 @@ use hypatia_project::{IngestOptions, IngestProgress, IngestSummary, Project, Zot
 
 use crate::cli::{FormatChoice, IngestArgs};
 
-pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    mut project: Project,
+    args: IngestArgs,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.zotero {
-        return zotero(project, dir, &args).await;
+        let status = zotero(&project, dir, &args).await?;
+        embed_new_passages(&mut project, &args, explicit).await?;
+        project.close().await;
+        return Ok(status);
     }
     let files = Project::expand_paths(&args.paths)?;
     let options = IngestOptions {
@@ -128,6 +135,8 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
             super::enrich::enrich_and_report(&project, &enrich_args, &mut out).await?;
         }
     }
+    drop(out);
+    embed_new_passages(&mut project, &args, explicit).await?;
     project.close().await;
     Ok(if failures > 0 {
         ExitCode::FAILURE
@@ -136,8 +145,30 @@ pub async fn run(project: Project, args: IngestArgs) -> anyhow::Result<ExitCode>
     })
 }
 
+/// With an embedding model configured, the new passages get their vectors now (told on stderr, so
+/// `--json` output stays the ingest summary alone).
+async fn embed_new_passages(
+    project: &mut Project,
+    args: &IngestArgs,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    // What was ingested is stored and searchable by words; vectors can follow on a later command.
+    match super::attach_embedding(project, explicit, args.embedding_model.clone(), false).await {
+        Ok(Some(embedded)) if embedded.embedded > 0 => eprintln!(
+            "embedded {} passages with {} in {:.1} s",
+            embedded.embedded, embedded.model, embedded.seconds
+        ),
+        Ok(_) => {}
+        Err(error) => eprintln!(
+            "warning: the files are stored, but their passages were not embedded: {error:#}; \
+             the next search with the embedding model embeds them"
+        ),
+    }
+    Ok(())
+}
+
 /// `ingest --zotero [DIR]`: a Zotero library, whole or one collection.
-async fn zotero(project: Project, dir: &std::path::Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
+async fn zotero(project: &Project, dir: &std::path::Path, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let dir = if dir.as_os_str().is_empty() {
         ZoteroLibrary::default_dir()
             .ok_or_else(|| anyhow::anyhow!("no home folder to find ~/Zotero in; name the folder: --zotero DIR"))?
@@ -190,8 +221,7 @@ async fn zotero(project: Project, dir: &std::path::Path, args: &IngestArgs) -> a
             refresh: false,
             json: false,
         };
-        super::enrich::enrich_and_report(&project, &enrich_args, &mut std::io::stderr().lock()).await?;
+        super::enrich::enrich_and_report(project, &enrich_args, &mut std::io::stderr().lock()).await?;
     }
-    project.close().await;
     Ok(ExitCode::SUCCESS)
 }

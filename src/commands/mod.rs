@@ -40,13 +40,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             project.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ingest(args) => ingest::run(open(cli.project.as_deref()).await?, args).await,
-        Command::Search(args) => search::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Ingest(args) => ingest::run(open(cli.project.as_deref()).await?, args, cli.project.as_deref()).await,
+        Command::Search(args) => search::run(open(cli.project.as_deref()).await?, args, cli.project.as_deref()).await,
         Command::Fetch(args) => fetch::run(open(cli.project.as_deref()).await?, args).await,
         Command::Enrich(args) => enrich::run(open(cli.project.as_deref()).await?, args).await,
         Command::Graph { command } => graph::run(open(cli.project.as_deref()).await?, command).await,
         Command::Papers { command } => papers::run(open(cli.project.as_deref()).await?, command).await,
-        Command::Reindex => status::reindex(open(cli.project.as_deref()).await?).await,
+        Command::Reindex { embedding_model } => {
+            status::reindex(
+                open(cli.project.as_deref()).await?,
+                cli.project.as_deref(),
+                embedding_model,
+            )
+            .await
+        }
         Command::Status { json } => status::run(open(cli.project.as_deref()).await?, json).await,
         Command::Eval { command } => eval::run(command).await,
         Command::Ask(args) => ask::run(cli.project.as_deref(), args).await,
@@ -56,7 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resume(args) => review::resume(cli.project.as_deref(), args).await,
         Command::Runs { command } => runs::run(open(cli.project.as_deref()).await?, command).await,
         Command::Export(args) => export::run(open(cli.project.as_deref()).await?, args).await,
-        Command::Tui => tui::run(open(cli.project.as_deref()).await?).await,
+        Command::Tui => tui::run(open(cli.project.as_deref()).await?, cli.project.as_deref()).await,
     }
 }
 
@@ -74,6 +81,72 @@ async fn open(explicit: Option<&std::path::Path>) -> anyhow::Result<Project> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let root = find_project_root(explicit, &cwd)?;
     Ok(Project::open(&root).await?)
+}
+
+/// Attaches the configured embedding model (`flag`, else the layered `[embedding]` config) to
+/// `project`, then embeds the passages that lack vectors with a progress bar; Ctrl-C stops
+/// embedding, keeping what is done for next time. `Ok(None)` when no embedding model is configured.
+pub async fn attach_embedding(
+    project: &mut Project,
+    explicit: Option<&std::path::Path>,
+    flag: Option<std::path::PathBuf>,
+    again: bool,
+) -> anyhow::Result<Option<hypatia_project::EmbedSummary>> {
+    let flags = hypatia_models::ModelFlags {
+        embedding_model: flag,
+        ..hypatia_models::ModelFlags::default()
+    };
+    let config = model_config(explicit.or(Some(project.root())), &flags)?;
+    let Some(built) = hypatia_models::build_embedder(&config).await? else {
+        return Ok(None);
+    };
+    project.attach_embedder(built.embedder)?;
+    if !project.vectors_writable() {
+        eprintln!(
+            "warning: another Hypatia process is writing this project's vectors; searching them as they are \
+             (new passages are embedded when it is done)"
+        );
+        return Ok(None);
+    }
+    let bar = progress_bar(2);
+    bar.set_message("embedding passages (Ctrl-C stops; the next run resumes)");
+    // Ctrl-C stops embedding only: the listener ends with it, so a later Ctrl-C (a review's) is
+    // the command's own.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let trigger = cancel.clone();
+    let listener = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            trigger.cancel();
+        }
+    });
+    let progress = |p: hypatia_project::EmbedProgress| {
+        bar.set_length(p.passages.max(1));
+        bar.set_position(p.vectors);
+    };
+    let summary = if again {
+        project.reembed_passages(&progress, &cancel).await
+    } else {
+        project.embed_passages(&progress, &cancel).await
+    };
+    listener.abort();
+    bar.finish_and_clear();
+    let summary = summary?;
+    if let Some(summary) = &summary {
+        if summary.embedded > 0 {
+            tracing::info!(
+                embedded = summary.embedded,
+                seconds = summary.seconds,
+                "passages embedded"
+            );
+        }
+        if summary.interrupted {
+            eprintln!(
+                "embedding stopped: {} passages have vectors; run the command again to embed the rest",
+                summary.vectors
+            );
+        }
+    }
+    Ok(summary)
 }
 
 /// Progress goes to stderr, and only when it is a terminal: a bar over
@@ -103,6 +176,7 @@ pub fn model_flags(model: &crate::cli::ModelArgs) -> hypatia_models::ModelFlags 
         model: model.model.clone(),
         openai_base_url: model.openai_base_url.clone(),
         openai_model: model.openai_model.clone(),
+        embedding_model: model.embedding_model.clone(),
     }
 }
 

@@ -44,7 +44,45 @@ pub async fn run(project: Option<&Path>, command: ModelsCommand) -> anyhow::Resu
             }
             Ok(ExitCode::SUCCESS)
         }
-        ModelsCommand::Probe { path, threads } => probe(&path, threads).await,
+        ModelsCommand::Probe {
+            path,
+            threads,
+            embedding: false,
+        } => probe(&path, threads).await,
+        ModelsCommand::Probe {
+            path,
+            threads,
+            embedding: true,
+        } => {
+            let dimensions = hypatia_models::probe::trial_embedding(&path, threads).await?;
+            println!("{} embeds: {dimensions} dimensions", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Convert {
+            dir,
+            out,
+            outtype,
+            json,
+        } => {
+            let summary = hypatia_gguf::convert_sentence_transformers(&dir, &out, outtype)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                println!(
+                    "Wrote {} ({} MB, {}): {} {} layers, {} dimensions, {} pooling, {} tokens of context, {} tokens in the vocabulary",
+                    summary.output.display(),
+                    summary.bytes / 1_000_000,
+                    serde_json::to_value(summary.output_type)?.as_str().unwrap_or_default(),
+                    summary.architecture,
+                    summary.layers,
+                    summary.dimensions,
+                    summary.pooling,
+                    summary.context_length,
+                    summary.vocabulary,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ModelsCommand::Engine { json } => engine_build(json),
         ModelsCommand::Pull { source, sha256 } => {
             let config = super::model_config(project, &ModelFlags::default())?;

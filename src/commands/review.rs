@@ -44,7 +44,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
              hypatia review … --openai-base-url URL --openai-model NAME   (llama-server, vLLM, Ollama, OpenAI)"
         );
     }
-    let project = open_or_create(explicit_project).await?;
+    let mut project = open_or_create(explicit_project).await?;
     if !args.corpus.is_empty() {
         ingest_corpus(&project, &args.corpus).await?;
     }
@@ -85,8 +85,10 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     } else {
         config
     };
+    // With an embedding model the retriever and the novelty check search hybrid.
+    super::attach_embedding(&mut project, explicit_project, flags.embedding_model.clone(), false).await?;
     let built = build_llm(&config).await?;
-    let model = ModelRecord::of(&built, &config).await?;
+    let model = ModelRecord::of(&built, &config, &project).await?;
     let project = Arc::new(project);
     let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
     let run_id = review.run_id();
@@ -97,7 +99,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
 }
 
 pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow::Result<ExitCode> {
-    let project = super::open(explicit_project).await?;
+    let mut project = super::open(explicit_project).await?;
     let Some(run) = project.store().run(&args.run).await? else {
         bail!(
             "there is no run `{}` in this project (`hypatia runs list` shows them)",
@@ -123,6 +125,7 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
         eprintln!("warning: {warning}");
     }
     let config = resumption.config;
+    super::attach_embedding(&mut project, explicit_project, flags.embedding_model.clone(), false).await?;
     let project = Arc::new(project);
     let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
     eprintln!("resuming run {}: {}", run.id, run.question);

@@ -1,13 +1,35 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use hypatia_project::{Project, SearchRequest};
+use hypatia_project::{Project, SearchMode, SearchRequest};
 use serde_json::json;
 
 use crate::cli::SearchArgs;
 use crate::output::{Style, short_authors};
 
-pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    mut project: Project,
+    args: SearchArgs,
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    // Words alone need no model: load one only when the mode may use it. Asked for by the mode, a
+    // model that cannot be used is an error; by default, words alone answer, with a warning.
+    let mut words_alone = false;
+    if args.mode != Some(SearchMode::Bm25)
+        && let Err(error) = super::attach_embedding(&mut project, explicit, args.embedding_model.clone(), false).await
+    {
+        if args.mode.is_some() {
+            return Err(error);
+        }
+        eprintln!("warning: searching by words alone: the embedding model cannot be used: {error:#}");
+        project.detach_embedder();
+        words_alone = true;
+    }
+    let mode = match args.mode {
+        Some(mode) => mode,
+        None if words_alone => SearchMode::Bm25,
+        None => project.default_mode(),
+    };
     let query = args.query.join(" ");
     let request = SearchRequest {
         query: &query,
@@ -19,7 +41,7 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
     let style = Style::for_stdout();
     let mut out = std::io::stdout().lock();
     if args.passages {
-        let hits = project.search_passages(&request)?;
+        let hits = project.find_passages(&request, mode).await?;
         if args.json {
             let rows: Vec<_> = hits
                 .iter()
@@ -58,7 +80,7 @@ pub async fn run(project: Project, args: SearchArgs) -> anyhow::Result<ExitCode>
             }
         }
     } else {
-        let hits = project.search_papers(&request)?;
+        let hits = project.find_papers(&request, mode).await?;
         if args.json {
             let rows: Vec<_> = hits
                 .iter()

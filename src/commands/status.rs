@@ -34,7 +34,11 @@ pub async fn run(project: Project, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn reindex(project: Project) -> anyhow::Result<ExitCode> {
+pub async fn reindex(
+    mut project: Project,
+    explicit: Option<&std::path::Path>,
+    embedding_model: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let bar = super::progress_bar(1);
     let papers = project
         .reindex(&|done| bar.set_message(format!("indexing: {done} papers")))
@@ -45,6 +49,12 @@ pub async fn reindex(project: Project) -> anyhow::Result<ExitCode> {
         "Reindexed {papers} papers ({} passages) from the project database",
         status.indexed_passages
     );
+    if let Some(embedded) = super::attach_embedding(&mut project, explicit, embedding_model, true).await? {
+        println!(
+            "Embedded {} passages with {} ({} dimensions) in {:.1} s",
+            embedded.embedded, embedded.model, embedded.dimensions, embedded.seconds
+        );
+    }
     project.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,14 @@ use anyhow::Context;
 use clap::CommandFactory;
 use hypatia_project::Project;
 
-pub async fn run(project: Project) -> anyhow::Result<ExitCode> {
+pub async fn run(mut project: Project, explicit: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!("the terminal UI needs a terminal: run `hypatia tui` in one (or use the other commands)");
+    }
+    // The library searches hybrid when an embedding model is configured (by words if it cannot run).
+    if let Err(error) = super::attach_embedding(&mut project, explicit, None, false).await {
+        eprintln!("warning: the library searches by words alone: the embedding model cannot be used: {error:#}");
+        project.detach_embedder();
     }
     let project = Arc::new(project);
     let launcher = hypatia_session::InProcess::new(project.clone(), Some(project.root().to_path_buf()));
@@ -32,7 +37,7 @@ pub async fn run(project: Project) -> anyhow::Result<ExitCode> {
 /// With no command: the UI on a terminal, the usage otherwise (a script gets text, not a screen).
 pub async fn open_or_help(explicit: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() {
-        return run(super::open(explicit).await?).await;
+        return run(super::open(explicit).await?, explicit).await;
     }
     crate::cli::Cli::command().print_help()?;
     println!();

@@ -138,16 +138,8 @@ impl Worker {
         let project = &self.project;
         match command {
             Command::Search(spec) => {
-                let project = project.clone();
-                let result = tokio::task::spawn_blocking(move || {
-                    let result = search(&project, &spec);
-                    (spec, result)
-                })
-                .await;
-                match result {
-                    Ok((spec, result)) => Outcome::Searched(spec, result),
-                    Err(error) => Outcome::Failed(format!("search stopped: {error}")),
-                }
+                let result = search(project, &spec).await;
+                Outcome::Searched(spec, result)
             }
             Command::OpenPaper(id) | Command::ShowPaper(id) => Outcome::Paper(match project.paper(&id).await {
                 Ok(Some((paper, _))) => Ok(paper),
@@ -261,7 +253,8 @@ impl Worker {
 
 const NO_LAUNCHER: &str = "this UI cannot run models; start reviews with `hypatia review`";
 
-fn search(project: &Project, spec: &SearchSpec) -> Result<Vec<hypatia_project::PaperHit>, String> {
+/// The library's search: hybrid when the project has an embedding model, else BM25.
+async fn search(project: &Project, spec: &SearchSpec) -> Result<Vec<hypatia_project::PaperHit>, String> {
     if spec.query.is_empty() && spec.years.is_none() && spec.author.is_none() {
         return Ok(Vec::new());
     }
@@ -272,5 +265,8 @@ fn search(project: &Project, spec: &SearchSpec) -> Result<Vec<hypatia_project::P
         author: spec.author.as_deref(),
         snippets: false,
     };
-    project.search_papers(&request).map_err(|e| e.to_string())
+    project
+        .find_papers(&request, project.default_mode())
+        .await
+        .map_err(|e| e.to_string())
 }
