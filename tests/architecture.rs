@@ -108,6 +108,7 @@ const PURE: &[&str] = &[
     "hypatia-llm",
     "hypatia-retry",
     "hypatia-agentkit",
+    "hypatia-vectors",
 ];
 
 /// What a pure crate must not link, even through another crate.

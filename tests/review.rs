@@ -68,7 +68,7 @@ fn stored_passage_text(project: &Path, passage: &str) -> Option<String> {
     })
 }
 
-fn review_args(model: &Path, seed: &str) -> Vec<String> {
+pub(crate) fn review_args(model: &Path, seed: &str) -> Vec<String> {
     [
         "review",
         QUESTION,

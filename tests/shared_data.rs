@@ -38,12 +38,13 @@ fn scifact_retrieval_reaches_the_published_bm25_baseline() {
         return;
     };
     let output = hypatia()
-        .args(["eval", "retrieval", "--json", "--beir"])
+        .args(["eval", "retrieval", "--json", "--mode", "bm25", "--beir"])
         .arg(&scifact)
         .output()
         .expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["mode"], "bm25");
     assert_eq!(report["queries"], 300);
     assert_eq!(report["documents"], 5183);
     let ndcg = report["ndcg_at_10"].as_f64().expect("ndcg");

@@ -6,6 +6,7 @@ mod support;
 mod architecture;
 mod cli;
 mod consistency;
+mod embeddings;
 mod formats;
 mod models;
 mod pdf;

@@ -90,3 +90,73 @@ pub fn shared_data(relative: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// The sentence-transformers folder of all-MiniLM-L6-v2, as `.ci/fetch-minilm` caches it.
+const MINILM_DEFAULT: &str = "/var/cache/hypatia/models/all-minilm-l6-v2";
+/// Where the MiniLM folder is, when not in the default cache.
+pub const MINILM_ENV: &str = "HYPATIA_MINILM_DIR";
+
+/// The real embedding model's sentence-transformers folder (`HYPATIA_MINILM_DIR`, else
+/// `.ci/fetch-minilm`'s cache). Part of the real-model tier: `None` with the reason printed when it
+/// is absent, unless [`REQUIRE_REAL_MODEL_ENV`] is `1`: then it panics.
+pub fn minilm_dir() -> Option<PathBuf> {
+    let path = std::env::var_os(MINILM_ENV).map_or_else(|| PathBuf::from(MINILM_DEFAULT), PathBuf::from);
+    if path.join("model.safetensors").is_file() && path.join("tokenizer.json").is_file() {
+        return Some(path);
+    }
+    let problem = format!("{} holds no sentence-transformers model", path.display());
+    if std::env::var(REQUIRE_REAL_MODEL_ENV).as_deref() == Ok("1") {
+        panic!("{REQUIRE_REAL_MODEL_ENV}=1 but the embedding model is not usable: {problem}");
+    }
+    eprintln!("skipping the embedding-model test: {problem} (run .ci/fetch-minilm and set {MINILM_ENV})");
+    None
+}
+
+/// MiniLM converted to GGUF by Hypatia's converter (F32), once per test process, in the build
+/// tree's test-models folder (written atomically: processes converting at once write the same bytes).
+pub fn converted_minilm() -> Option<PathBuf> {
+    static PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = minilm_dir()?;
+        let out =
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/test-models")).join("minilm-f32.gguf");
+        match hypatia_gguf::convert_sentence_transformers(&dir, &out, hypatia_gguf::OutputType::F32) {
+            Ok(summary) => Some(summary.output),
+            Err(error) => panic!("cannot convert {}: {error}", dir.display()),
+        }
+    })
+    .clone()
+}
+
+/// Embeddings of `sentences` by the independent numpy implementation of a sentence-transformers
+/// BERT model (`crates/bench/peer/bert_reference.py`), and the token ids it used.
+pub fn reference_embeddings(model_dir: &std::path::Path, sentences: &[&str]) -> (Vec<Vec<f32>>, Vec<Vec<i64>>) {
+    use std::io::Write;
+    let script = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/peer/bert_reference.py"));
+    let mut child = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(model_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run python3 {}: {error}", script.display()));
+    let input = serde_json::to_vec(sentences).expect("sentences as JSON");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("write the sentences");
+    let output = child.wait_with_output().expect("the reference finishes");
+    assert!(
+        output.status.success(),
+        "the numpy reference failed (is numpy installed?)"
+    );
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        embeddings: Vec<Vec<f32>>,
+        token_ids: Vec<Vec<i64>>,
+    }
+    let answer: Answer = serde_json::from_slice(&output.stdout).expect("the reference prints JSON");
+    (answer.embeddings, answer.token_ids)
+}

@@ -30,6 +30,21 @@ impl OpenAiServer {
     /// `None` (with the reason printed) when llama-cpp-python is not installed, unless [`REQUIRE_ENV`]
     /// is `1`: then it panics.
     pub fn llama_cpp_python(model: &Path, context_tokens: u32) -> Option<OpenAiServer> {
+        Self::llama_cpp_python_with(model, context_tokens, &[])
+    }
+
+    /// The server with embeddings on (`/v1/embeddings`), serving an embedding model.
+    pub fn llama_cpp_python_embeddings(model: &Path, context_tokens: u32) -> Option<OpenAiServer> {
+        let batch = context_tokens.to_string();
+        Self::llama_cpp_python_with(
+            model,
+            context_tokens,
+            &["--embedding", "true", "--n_batch", &batch, "--n_ubatch", &batch],
+        )
+    }
+
+    /// As [`OpenAiServer::llama_cpp_python`], with more of the server's arguments.
+    pub fn llama_cpp_python_with(model: &Path, context_tokens: u32, extra: &[&str]) -> Option<OpenAiServer> {
         if let Err(reason) = available() {
             if std::env::var(REQUIRE_ENV).as_deref() == Ok("1") {
                 panic!("{REQUIRE_ENV}=1 but llama-cpp-python is not usable: {reason}");
@@ -51,6 +66,7 @@ impl OpenAiServer {
                 "--n_ctx",
                 &context_tokens.to_string(),
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
