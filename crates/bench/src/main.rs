@@ -3,7 +3,10 @@
 //!
 //! Run in release mode on an otherwise idle machine; see BENCHMARKS.md.
 
+mod common;
 mod synth;
+
+use common::{Latency, folder_bytes, latency, read_jsonl, read_queries};
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,13 +33,6 @@ struct Args {
     /// Also write the results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-}
-
-#[derive(Debug, Serialize)]
-struct Latency {
-    p50_ms: f64,
-    p99_ms: f64,
-    mean_ms: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -144,28 +140,6 @@ async fn measure(corpus: &Path, documents: usize, queries: &[String]) -> anyhow:
     })
 }
 
-fn latency(mut millis: Vec<f64>) -> Latency {
-    millis.sort_by(f64::total_cmp);
-    let at = |q: f64| millis[((millis.len() as f64 - 1.0) * q).round() as usize];
-    Latency {
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        mean_ms: millis.iter().sum::<f64>() / millis.len() as f64,
-    }
-}
-
-fn folder_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => folder_bytes(&entry.path()),
-            _ => entry.metadata().map(|m| m.len()).unwrap_or(0),
-        })
-        .sum()
-}
-
 fn print_result(r: &SizeResult) {
     println!(
         "{:>7} docs | ingest+index {:>7.2} s ({:>7.0} docs/s, {} passages, {:.1} MiB on disk) | top10+snippets p50 {:.3} ms p99 {:.3} ms | top100 p50 {:.3} ms p99 {:.3} ms",
@@ -187,20 +161,6 @@ struct BeirLine {
     text: String,
 }
 
-#[derive(serde::Deserialize)]
-struct QueryLine {
-    text: String,
-}
-
-fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(i, line)| serde_json::from_str(line).with_context(|| format!("{} line {}", path.display(), i + 1)))
-        .collect()
-}
-
 fn read_sources(path: &Path) -> anyhow::Result<Vec<synth::SourceDoc>> {
     let docs: Vec<BeirLine> = read_jsonl(path)?;
     Ok(docs
@@ -210,9 +170,4 @@ fn read_sources(path: &Path) -> anyhow::Result<Vec<synth::SourceDoc>> {
             sentences: split_passages(&doc.text),
         })
         .collect())
-}
-
-fn read_queries(path: &Path) -> anyhow::Result<Vec<String>> {
-    let queries: Vec<QueryLine> = read_jsonl(path)?;
-    Ok(queries.into_iter().map(|q| q.text).collect())
 }
