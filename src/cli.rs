@@ -317,6 +317,14 @@ pub enum EvalCommand {
         /// A GGUF embedding model (else [embedding] in the config, or HYPATIA_EMBEDDING_MODEL).
         #[arg(long, value_name = "FILE")]
         embedding_model: Option<PathBuf>,
+        /// A quick check: only the split's first N queries (by id). The figures are then the sample's,
+        /// not comparable with published ones.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit_queries: Option<u32>,
+        /// A quick check: a corpus of N documents, every document judged for the evaluated queries and
+        /// the others in file order (embedding a whole corpus can take long on a CPU).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        sample_documents: Option<u32>,
     },
 }
 

@@ -136,6 +136,13 @@ fn a_configured_embedding_model_makes_search_hybrid_and_reindex_embeds_again() {
     );
 }
 
+/// SciFact's figures for the three modes from one `eval retrieval --mode all`, on a sample CI can
+/// afford: the first 100 test queries and a corpus of 400 documents (every judged one, then others in
+/// file order; about 3,300 passages, 3 minutes to embed on 2 AVX2 cores). The whole corpus (43,513
+/// passages) takes 6 minutes on an AVX-512 machine and over 25 on a 2-core AVX2 one; its figures are
+/// in BENCHMARKS.md, made by the same command without the sample flags. On this sample (measured:
+/// bm25 0.799, dense 0.880, hybrid 0.870) words alone are clearly beaten and the fusion costs dense
+/// little; on the whole corpus hybrid is above both.
 #[test]
 fn scifact_hybrid_retrieval_beats_words_alone() {
     let Some(scifact) = shared("eval-data/scifact-beir") else {
@@ -149,33 +156,35 @@ fn scifact_hybrid_retrieval_beats_words_alone() {
         .arg(&scifact)
         .arg("--embedding-model")
         .arg(&gguf)
+        .args(["--limit-queries", "100", "--sample-documents", "400"])
         .output()
         .expect("run");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let reports: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
-    let ndcg = |mode: &str| {
+    let report = |mode: &str| {
         reports
             .as_array()
             .and_then(|all| all.iter().find(|r| r["mode"] == mode))
-            .and_then(|r| r["ndcg_at_10"].as_f64())
             .unwrap_or_else(|| panic!("no {mode} report in {reports}"))
+            .clone()
     };
+    let ndcg = |mode: &str| report(mode)["ndcg_at_10"].as_f64().expect("ndcg");
     let (bm25, dense, hybrid) = (ndcg("bm25"), ndcg("dense"), ndcg("hybrid"));
-    eprintln!("SciFact test nDCG@10: bm25 {bm25:.4}, dense {dense:.4}, hybrid {hybrid:.4}");
-    assert!(bm25 >= 0.69, "bm25 {bm25}");
-    assert!(dense >= 0.64, "dense {dense}: published all-MiniLM-L6-v2 is 0.645");
-    assert!(hybrid >= 0.72, "hybrid {hybrid} misses the goal of 0.72");
-    assert!(hybrid > bm25 + 0.02, "hybrid {hybrid} is not clearly above bm25 {bm25}");
-    let hybrid_report = reports
-        .as_array()
-        .and_then(|all| all.iter().find(|r| r["mode"] == "hybrid"))
-        .expect("hybrid");
+    eprintln!("SciFact sample nDCG@10: bm25 {bm25:.4}, dense {dense:.4}, hybrid {hybrid:.4}");
+    assert!(bm25 >= 0.77, "bm25 {bm25}");
+    assert!(dense >= 0.85, "dense {dense}");
+    assert!(hybrid > bm25 + 0.04, "hybrid {hybrid} is not clearly above bm25 {bm25}");
+    assert!(hybrid > dense - 0.03, "hybrid {hybrid} is far below dense {dense}");
+    let hybrid_report = report("hybrid");
     assert!(
         hybrid_report["embedding_model"]
             .as_str()
             .is_some_and(|m| m.contains("minilm.gguf sha256:"))
     );
-    assert_eq!(hybrid_report["queries"], 300);
+    assert_eq!(hybrid_report["queries"], 100);
+    assert_eq!(hybrid_report["sampled"], true);
+    assert_eq!(hybrid_report["documents"], 400);
+    assert_eq!(hybrid_report["corpus_documents"], 5183);
 }
 
 #[test]

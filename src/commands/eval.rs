@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use hypatia_eval::{EvalOptions, EvalRun, RetrievalReport, evaluate_retrieval_runs};
+use hypatia_eval::{EvalOptions, EvalRun, RetrievalReport, Sample, evaluate_retrieval_runs};
 use hypatia_project::{DEFAULT_FUSION, SearchMode};
 
 use crate::cli::{EvalCommand, EvalMode};
@@ -16,6 +16,8 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
             mode,
             fusion,
             embedding_model,
+            limit_queries,
+            sample_documents,
         } => {
             let flags = hypatia_models::ModelFlags {
                 embedding_model,
@@ -54,6 +56,10 @@ pub async fn run(command: EvalCommand) -> anyhow::Result<ExitCode> {
                 analyzer,
                 boosts,
                 embedder: built.map(|built| built.embedder),
+                sample: Sample {
+                    queries: limit_queries.map(|n| n as usize),
+                    documents: sample_documents.map(|n| n as usize),
+                },
             };
             let bar = super::progress_bar(2);
             bar.set_message("embedding the corpus");
@@ -84,6 +90,12 @@ fn print_reports(beir: &std::path::Path, split: &str, reports: &[RetrievalReport
         first.queries,
         first.documents
     );
+    if first.sampled {
+        println!(
+            "sample:        {} of the corpus's {} documents (every judged one kept): not comparable with published figures",
+            first.documents, first.corpus_documents
+        );
+    }
     if let Some(model) = reports.iter().find_map(|r| r.embedding_model.as_ref()) {
         println!("embedding:     {model}");
     }

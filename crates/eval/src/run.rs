@@ -12,7 +12,7 @@ use hypatia_project::{
 };
 use serde::Serialize;
 
-use crate::{BeirDataset, EvalError, mrr_at_k, ndcg_at_k, recall_at_k};
+use crate::{BeirDataset, EvalError, Sample, mrr_at_k, ndcg_at_k, recall_at_k};
 
 #[derive(Clone, Default)]
 pub struct EvalOptions {
@@ -21,6 +21,8 @@ pub struct EvalOptions {
     pub boosts: Option<FieldBoosts>,
     /// The embedding model, for dense and hybrid runs.
     pub embedder: Option<Arc<dyn EmbeddingBackend>>,
+    /// Evaluate part of the dataset (quick checks); the whole of it by default.
+    pub sample: Sample,
 }
 
 impl std::fmt::Debug for EvalOptions {
@@ -29,6 +31,7 @@ impl std::fmt::Debug for EvalOptions {
             .field("analyzer", &self.analyzer)
             .field("boosts", &self.boosts)
             .field("embedder", &self.embedder.as_ref().map(|e| e.identity().key()))
+            .field("sample", &self.sample)
             .finish()
     }
 }
@@ -60,6 +63,10 @@ pub struct RetrievalReport {
     pub ingest_seconds: f64,
     pub search_seconds: f64,
     pub documents: usize,
+    /// Documents in the whole corpus; more than `documents` when the evaluation was sampled.
+    pub corpus_documents: usize,
+    /// A sample of the dataset was evaluated: not comparable with published figures.
+    pub sampled: bool,
     pub analyzer: String,
     pub mode: SearchMode,
     /// The fusion of a hybrid run.
@@ -100,11 +107,23 @@ pub async fn evaluate_retrieval_runs(
     progress: &(dyn Fn(EmbedProgress) + Sync),
 ) -> Result<Vec<RetrievalReport>, EvalError> {
     let started = Instant::now();
-    let dataset = BeirDataset::load(dir, split)?;
+    let mut dataset = BeirDataset::load(dir, split)?;
     let scratch = tempfile::tempdir().map_err(EvalError::Scratch)?;
+    if let Some(limit) = options.sample.queries {
+        crate::sample::limit_queries(&mut dataset, limit);
+    }
+    let (corpus, corpus_documents) = match options.sample.documents {
+        Some(documents) => {
+            let sampled = scratch.path().join("sampled-corpus.jsonl");
+            let whole = crate::sample::write_sampled_corpus(&dataset, documents, &sampled)?;
+            (sampled, Some(whole))
+        }
+        None => (dataset.corpus.clone(), None),
+    };
+    let project_dir = scratch.path().join("project");
+    std::fs::create_dir(&project_dir).map_err(EvalError::Scratch)?;
     let analyzer = options.analyzer;
-    let mut project =
-        Project::init_with(scratch.path(), Some("eval"), |config| config.index.analyzer = analyzer).await?;
+    let mut project = Project::init_with(&project_dir, Some("eval"), |config| config.index.analyzer = analyzer).await?;
     if let Some(boosts) = options.boosts {
         project.set_boosts(boosts);
     }
@@ -126,7 +145,7 @@ pub async fn evaluate_retrieval_runs(
         format: Some(SourceFormat::Beir),
         ..IngestOptions::default()
     };
-    project.ingest_file(&dataset.corpus, ingest, &|_| {}).await?;
+    project.ingest_file(&corpus, ingest, &|_| {}).await?;
     let ingest_seconds = started.elapsed().as_secs_f64();
     let embedded = if needs_vectors {
         let never = tokio_util::sync::CancellationToken::new();
@@ -172,6 +191,8 @@ pub async fn evaluate_retrieval_runs(
             ingest_seconds,
             search_seconds,
             documents,
+            corpus_documents: corpus_documents.unwrap_or(documents),
+            sampled: !options.sample.is_whole(),
             analyzer: analyzer.to_string(),
             mode: run.mode,
             fusion: (run.mode == SearchMode::Hybrid).then(|| run.fusion.to_string()),
