@@ -35,7 +35,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", output::describe(&error));
             ExitCode::FAILURE
         }
     }

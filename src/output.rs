@@ -73,8 +73,57 @@ pub fn short_authors(authors: &[String]) -> String {
     }
 }
 
+/// An error and its causes on one line. Library errors often name their cause in their own message
+/// already (`{path}: {source}`); a cause the line already says is not said twice.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        // As thiserror writes `#[error("{path}: {source}")]`: the cause in the message and as source.
+        #[derive(Debug)]
+        struct Read {
+            path: String,
+            source: std::io::Error,
+        }
+        impl std::fmt::Display for Read {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}: {}", self.path, self.source)
+            }
+        }
+        impl std::error::Error for Read {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.source)
+            }
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let error = anyhow::Error::new(Read {
+            path: "/m/config.json".into(),
+            source: io,
+        })
+        .context("cannot convert /m");
+        assert_eq!(
+            super::describe(&error),
+            "cannot convert /m: /m/config.json: No such file or directory"
+        );
+        let plain = anyhow::anyhow!("outer").context("context");
+        assert_eq!(super::describe(&plain), "context: outer");
+    }
+
     use super::*;
 
     #[test]

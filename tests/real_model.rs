@@ -120,7 +120,7 @@ fn check_real_review(project: &Path, output: &std::process::Output) -> Option<Va
     );
     for failure in report["failures"].as_array().expect("failures") {
         let message = failure["message"].as_str().unwrap_or_default();
-        println!("refused: {}", &message[..message.len().min(300)]);
+        println!("refused: {}", message.chars().take(300).collect::<String>());
         assert!(
             message.contains("the model's answer is not valid")
                 && !message.contains("not JSON")

@@ -160,8 +160,9 @@ async fn embed_new_passages(
         ),
         Ok(_) => {}
         Err(error) => eprintln!(
-            "warning: the files are stored, but their passages were not embedded: {error:#}; \
-             the next search with the embedding model embeds them"
+            "warning: the files are stored, but their passages were not embedded: {}; \
+             the next search with the embedding model embeds them",
+            crate::output::describe(&error)
         ),
     }
     Ok(())

@@ -21,7 +21,10 @@ pub async fn run(
         if args.mode.is_some() {
             return Err(error);
         }
-        eprintln!("warning: searching by words alone: the embedding model cannot be used: {error:#}");
+        eprintln!(
+            "warning: searching by words alone: the embedding model cannot be used: {}",
+            crate::output::describe(&error)
+        );
         project.detach_embedder();
         words_alone = true;
     }

@@ -14,7 +14,10 @@ pub async fn run(mut project: Project, explicit: Option<&std::path::Path>) -> an
     }
     // The library searches hybrid when an embedding model is configured (by words if it cannot run).
     if let Err(error) = super::attach_embedding(&mut project, explicit, None, false).await {
-        eprintln!("warning: the library searches by words alone: the embedding model cannot be used: {error:#}");
+        eprintln!(
+            "warning: the library searches by words alone: the embedding model cannot be used: {}",
+            crate::output::describe(&error)
+        );
         project.detach_embedder();
     }
     let project = Arc::new(project);
