@@ -93,11 +93,15 @@ fn read_queries(path: &Path) -> Result<HashMap<String, String>, EvalError> {
             path: path.to_owned(),
             message: format!("line {}: {e}", index + 1),
         })?;
-        let id = match query.id {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        queries.insert(id, query.text);
+        queries.insert(id_text(query.id), query.text);
     }
     Ok(queries)
+}
+
+/// A BEIR `_id` as text: a string as it is, a number as written.
+pub(crate) fn id_text(id: serde_json::Value) -> String {
+    match id {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
 }

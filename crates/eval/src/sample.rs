@@ -60,11 +60,7 @@ pub(crate) fn write_sampled_corpus(dataset: &BeirDataset, documents: usize, out:
             continue;
         }
         let document: Document = serde_json::from_str(&line).map_err(|e| failed(format!("line {}: {e}", index + 1)))?;
-        let id = match document.id {
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        let is_judged = judged.contains(id.as_str());
+        let is_judged = judged.contains(crate::beir::id_text(document.id).as_str());
         judged_present += usize::from(is_judged);
         lines.push((is_judged, line));
     }
