@@ -22,6 +22,8 @@ pub enum StoreError {
     NoSuchRun(String),
     #[error("the project database holds a bad value in {what}: {detail}")]
     Corrupt { what: String, detail: String },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl StoreError {

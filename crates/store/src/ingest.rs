@@ -191,7 +191,10 @@ mod tests {
             .await
             .expect("limit");
         assert_eq!(limit, 64 * 1024 * 1024);
-        assert_eq!(store.applied_migrations().await.expect("migrations"), vec![1, 2, 3, 4]);
+        assert_eq!(
+            store.applied_migrations().await.expect("migrations"),
+            vec![1, 2, 3, 4, 5]
+        );
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ mod error;
 mod ingest;
 mod open;
 mod papers;
+mod relations;
 mod runs;
 
 pub use citations::CitationEdgeRow;
@@ -18,4 +19,5 @@ pub use error::StoreError;
 pub use ingest::{IngestLog, RecordOutcome, SourceFile, StoredFile};
 pub use open::Store;
 pub use papers::{ChangedPaper, StoreCounts};
+pub use relations::RelationRow;
 pub use runs::{JournalEntry, RunRow};
