@@ -43,6 +43,9 @@ pub enum Command {
         #[command(subcommand)]
         command: GraphCommand,
     },
+    /// Contradictions between papers that reviews found (pairs of passages judged, kept per model);
+    /// `--all` lists agreements and unrelated pairs too.
+    Claims(ClaimsArgs),
     /// List or show stored papers.
     Papers {
         #[command(subcommand)]
@@ -67,6 +70,9 @@ pub enum Command {
     },
     /// Ask the configured model one question: the quickest check that a model is set up.
     Ask(AskArgs),
+    /// Answer a question from the library in a few sentences that cite its passages, each citation
+    /// checked; says so plainly when the library holds no evidence for an answer.
+    Answer(AnswerArgs),
     /// List, inspect and download GGUF models.
     Models {
         #[command(subcommand)]
@@ -108,6 +114,38 @@ pub struct ModelArgs {
     /// A GGUF embedding model for dense and hybrid search (see `hypatia models convert`).
     #[arg(long, value_name = "FILE")]
     pub embedding_model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClaimsArgs {
+    /// Every judged pair, not only contradictions.
+    #[arg(long)]
+    pub all: bool,
+    /// How many to show, newest first (1 to 10000).
+    #[arg(long, short = 'n', default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub limit: u32,
+    /// Print an array of pairs as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// The question.
+    pub question: String,
+    /// Passages to search for (1 to 50); those that bear on the question are given to the model.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub passages: u32,
+    /// bm25, dense or hybrid (default: hybrid when an embedding model is configured, else bm25).
+    #[arg(long, value_name = "MODE")]
+    pub mode: Option<hypatia_project::SearchMode>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object: answer, abstained, abstain_reason, citations, model, usage.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +364,25 @@ pub enum EvalCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         sample_documents: Option<u32>,
     },
+    /// Precision, recall and F1 of the citation judge (supports / contradicts / unrelated) on
+    /// SciFact's claims against the abstracts they cite, with the configured model.
+    Claims {
+        /// SciFact in its original format (claims_<split>.jsonl, corpus.jsonl).
+        #[arg(long, value_name = "DIR")]
+        scifact: PathBuf,
+        /// dev or train (SciFact keeps the test split's labels private).
+        #[arg(long, default_value = "dev")]
+        split: String,
+        /// A quick check: only the first N (claim, abstract) pairs, in the file's order.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
 }
 
 /// One search mode, or all three.
@@ -411,6 +468,10 @@ pub struct ReviewArgs {
     /// Stop after this many model calls.
     #[arg(long, value_name = "N")]
     pub budget_calls: Option<u64>,
+    /// Skip the synthesis sections (what the literature shows on each sub-question, two model calls
+    /// each): hypotheses only.
+    #[arg(long)]
+    pub no_synthesis: bool,
     /// Ingest these files first (any format `hypatia ingest` takes).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub corpus: Vec<PathBuf>,

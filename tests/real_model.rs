@@ -72,7 +72,7 @@ fn ask_answers_in_plain_text_with_the_real_model() {
 /// `hypotheses` composed, `rounds` rounds: small, since a 262k-token vocabulary makes every grammar
 /// step costly (above all for llama-cpp-python's server, which masks the whole vocabulary each token).
 /// Gemma 3 270M (a base model) writes a hypothesis that passes the content checks about one time in
-/// three, so an in-process run composes six to have some to review and export.
+/// three, so an in-process run composes four (with a synthesis per sub-question) to have some to review and export.
 fn review_args(hypotheses: &str, rounds: &str, seed: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "review",
@@ -167,7 +167,7 @@ fn a_whole_review_of_the_corpus_with_the_real_model_completes_and_exports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = hypatia()
         .current_dir(dir.path())
-        .args(review_args("6", "1", "1", &["--model", &model.to_string_lossy()]))
+        .args(review_args("4", "1", "1", &["--model", &model.to_string_lossy()]))
         .arg("--corpus")
         .arg(&corpus)
         .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
@@ -207,6 +207,9 @@ fn a_whole_review_through_a_real_openai_compatible_server_fails_no_task_for_synt
                 server.base_url(),
                 "--openai-model",
                 server.model_id(),
+                // Two calls per sub-question at a minute or more each through this server: the
+                // in-process review writes the syntheses with the same file.
+                "--no-synthesis",
             ],
         ))
         .arg("--corpus")
@@ -217,4 +220,98 @@ fn a_whole_review_through_a_real_openai_compatible_server_fails_no_task_for_synt
         eprintln!("server log:\n{}", server.stderr_tail());
     }
     check_real_review(dir.path(), &output);
+}
+
+/// The citation judge with the real file on a slice of SciFact: the harness runs, and the model gives
+/// valid judgements. The figure itself is the model's (BENCHMARKS.md has the whole dev split's).
+#[test]
+fn eval_claims_with_the_real_model_judges_a_scifact_slice() {
+    let Some(model) = hypatia_testkit::real_model() else {
+        return;
+    };
+    let Some(scifact) = shared("eval-data/scifact-original") else {
+        return;
+    };
+    let _lock = model_lock();
+    let output = hypatia()
+        .args(["eval", "claims", "--limit", "8", "--json", "--scifact"])
+        .arg(&scifact)
+        .arg("--model")
+        .arg(&model)
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    eprintln!(
+        "Gemma on 8 SciFact dev pairs: overall F1 {}, accuracy {}, unanswered {}, confusion {}",
+        report["overall"]["f1"], report["accuracy"], report["unanswered"], report["confusion"]
+    );
+    assert_eq!(report["pairs"], 8);
+    assert!(
+        report["model"].as_str().is_some_and(|m| m.contains("gemma")),
+        "{report}"
+    );
+    let unanswered = report["unanswered"].as_u64().expect("unanswered");
+    assert!(
+        unanswered <= 4,
+        "the real model gave no valid judgement for {unanswered} of 8 pairs: {report}"
+    );
+    for judgement in report["judgements"].as_array().expect("judgements") {
+        if !judgement["predicted"].is_null() {
+            assert!(
+                prose_words(judgement["reason"].as_str().expect("reason")) >= 2,
+                "{judgement}"
+            );
+        }
+    }
+}
+
+/// `answer` with the real file over the 249-paper corpus: it answers from the library's passages and
+/// judges each citation, or abstains saying why; either way only stored passages are cited.
+#[test]
+fn answer_with_the_real_model_cites_the_library_or_abstains() {
+    let Some(model) = hypatia_testkit::real_model() else {
+        return;
+    };
+    let Some(corpus) = shared("corpus/llm-science-abstracts.txt") else {
+        return;
+    };
+    let _lock = model_lock();
+    let project = crate::support::TestProject::new();
+    project.cmd().arg("ingest").arg(&corpus).assert().success();
+    let output = project
+        .cmd()
+        .args(["answer", QUESTION, "--passages", "4", "--json", "--model"])
+        .arg(&model)
+        .env("HYPATIA_THREADS", hypatia_testkit::test_threads().to_string())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let answer: Value = serde_json::from_slice(&output.stdout).expect("json");
+    eprintln!("Gemma's answer: {answer:#}");
+    assert!(
+        answer["passages_given"].as_u64().is_some_and(|n| n >= 1),
+        "the corpus is on the question: {answer}"
+    );
+    assert!(answer["model_calls"].as_u64().is_some_and(|n| n >= 1));
+    assert!(prose_words(answer["answer"].as_str().expect("answer")) >= 5, "{answer}");
+    for markup in TEMPLATE_MARKUP {
+        assert!(!answer["answer"].as_str().unwrap_or("").contains(markup));
+    }
+    let citations = answer["citations"].as_array().expect("citations");
+    for citation in citations {
+        let paper = citation["paper_id"].as_str().expect("paper");
+        let shown = project.json(&["papers", "show", paper, "--json"]);
+        assert!(
+            shown["passages"]
+                .as_array()
+                .expect("passages")
+                .iter()
+                .any(|p| p["id"] == citation["passage_id"] && p["text"] == citation["text"]),
+            "{citation} is not a stored passage"
+        );
+    }
+    let supported = citations.iter().any(|c| c["support"] == "supports");
+    assert_eq!(answer["abstained"] == false, supported, "{answer}");
 }

@@ -135,6 +135,7 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
         "plan_request",
         "retrieve_request",
         "evidence_ready",
+        "synthesis_request",
         "generate_request",
         "hypothesis_ready",
         "review_request",
@@ -191,7 +192,19 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
             assert_eq!(citation["text"].as_str(), Some(stored.as_str()));
             assert!(citation["title"].as_str().is_some_and(|t| !t.is_empty()));
         }
+        check_support(hypothesis);
     }
+    let synthesis_judged = check_synthesis(project, &record, report);
+    let judged: usize = hypotheses
+        .iter()
+        .flat_map(|h| h["citations"].as_array().into_iter().flatten())
+        .filter(|c| c["support"].is_string())
+        .count();
+    assert_eq!(
+        report["support"]["judged"].as_u64(),
+        Some((judged + synthesis_judged) as u64),
+        "the run's support figure"
+    );
 
     // Ratings are Elo over the journaled judgements, replayed here from scratch.
     let mut games: Vec<(u32, String, String, String)> = Vec::new();
@@ -295,6 +308,78 @@ fn review_of_the_249_paper_corpus_runs_every_stage_and_cites_only_stored_passage
 
 /// `hypatia export --out-dir` of a real run: every format written, each read back by a real parser,
 /// the HTML rendered in Chromium; then the integrity gate refuses the run once its journal is doctored.
+/// Each written synthesis section cites only passages its own request gave it, quoted as stored, each
+/// judged. Returns how many citations the sections carry.
+fn check_synthesis(project: &Path, record: &RunRecord, report: &Value) -> usize {
+    let sections = report["synthesis"].as_array().expect("a synthesis array");
+    let mut judged = 0;
+    for section in sections {
+        let number = section["number"].as_u64().expect("number");
+        let given: BTreeSet<String> = record
+            .requests
+            .values()
+            .find_map(|r| match &r.payload {
+                Payload::SynthesisRequest { index, evidence, .. } if u64::from(*index) + 1 == number => {
+                    Some(evidence.iter().map(|p| p.passage_id.to_string()).collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let statements = section["statements"].as_array().expect("statements");
+        assert_eq!(section["status"] == "written", !statements.is_empty(), "{section}");
+        for statement in statements {
+            assert!(statement["text"].as_str().is_some_and(|t| !t.trim().is_empty()));
+            for citation in statement["citations"].as_array().expect("citations") {
+                let passage = citation["passage_id"].as_str().expect("id");
+                assert!(
+                    given.contains(passage),
+                    "section {number} cites {passage}, which it was not given"
+                );
+                let stored = stored_passage_text(project, passage).unwrap_or_else(|| panic!("{passage} not stored"));
+                assert_eq!(citation["text"].as_str(), Some(stored.as_str()));
+                let label = citation["support"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("unjudged: {citation}"));
+                assert!(["supports", "contradicts", "unrelated"].contains(&label));
+                judged += 1;
+            }
+        }
+    }
+    judged
+}
+
+/// A reviewed hypothesis has every citation judged, and a citation that does not support it caps its
+/// grounding score (all supporting allows 5, none 1; a contradiction at most 2).
+fn check_support(hypothesis: &Value) {
+    let citations = hypothesis["citations"].as_array().expect("citations");
+    let Some(grounding) = hypothesis["scores"]["grounding"].as_u64() else {
+        return;
+    };
+    let labels: Vec<&str> = citations
+        .iter()
+        .map(|c| {
+            let label = c["support"]
+                .as_str()
+                .unwrap_or_else(|| panic!("an unjudged citation in a review: {c}"));
+            assert!(["supports", "contradicts", "unrelated"].contains(&label), "{label}");
+            assert!(
+                c["support_reason"].as_str().is_some_and(|r| !r.trim().is_empty()),
+                "{c}"
+            );
+            label
+        })
+        .collect();
+    let supports = labels.iter().filter(|l| **l == "supports").count();
+    let mut cap = 1 + (4 * supports) / labels.len().max(1);
+    if labels.contains(&"contradicts") {
+        cap = cap.min(2);
+    }
+    assert!(
+        grounding as usize <= cap,
+        "grounding {grounding} over the cap {cap} of {labels:?}"
+    );
+}
+
 pub(crate) fn export_every_format(project: &Path, report: &Value) {
     export_and_check(project, report, true);
 }
@@ -548,8 +633,7 @@ fn outcome(report: &Value) -> Value {
         .collect();
     serde_json::json!({
         "status": report["status"], "detail": report["detail"], "hypotheses": hypotheses,
-        "plan": report["plan"], "failures": report["failures"], "calls": report["usage"]["model_calls"],
-        "completion_tokens": report["usage"]["completion_tokens"],
+        "plan": report["plan"], "failures": report["failures"], "synthesis": report["synthesis"],
     })
 }
 
@@ -615,6 +699,13 @@ fn a_run_killed_at_any_point_resumes_to_the_state_of_an_uninterrupted_run() {
             outcome(&resumed),
             outcome(&uninterrupted),
             "killed after {kill_after} of {total} messages, the resumed run ended differently"
+        );
+        // No finished call is made again: a call killed before its reply was journaled is, unless
+        // what it found was kept in the project (judged pairs), which the resumed run takes from there.
+        let calls = |run: &Value| run["usage"]["model_calls"].as_u64().expect("calls");
+        assert!(
+            calls(&resumed) <= calls(&uninterrupted),
+            "killed after {kill_after}: more calls than uninterrupted"
         );
         // The same messages as the uninterrupted run, plus one marker per extra session.
         let ids = |run: &str| -> BTreeSet<String> {
@@ -744,6 +835,7 @@ fn a_run_nobody_drives_can_be_cancelled_and_stays_cancelled() {
             model: "none".into(),
             model_file: None,
             provenance: None,
+            synthesis: false,
         };
         hypatia_planner::start_run(&bus, "run-cancel", settings).await.expect("start");
         hypatia_planner::cancel_run(&bus, "run-cancel", "enough for today")

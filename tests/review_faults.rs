@@ -85,11 +85,23 @@ fn instant_answer(task: Task, request: &ChatRequest) -> String {
         .unwrap_or_default();
     let text = "a sentence long enough for the schema";
     match task {
-        Task::Plan => serde_json::json!({"sub_questions": [{"question": "what ranks hypotheses?", "queries": ["tournament"]}]}),
+        Task::Plan => {
+            serde_json::json!({"sub_questions": [{"question": "what ranks hypotheses?", "queries": ["tournament"]}]})
+        }
         Task::Hypothesis => serde_json::json!({
             "statement": text, "rationale": text, "prediction": text, "experiment": text, "citations": [first_passage],
         }),
-        Task::Review => serde_json::json!({"critique": text, "scores": {"grounding": 3, "novelty": 3, "testability": 3, "significance": 3}}),
+        Task::Review => {
+            // Every cited passage (the review's prompt quotes only those) judged as supporting.
+            let support: serde_json::Map<String, serde_json::Value> = prompt
+                .split("<passage id=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .map(|id| (id.to_owned(), serde_json::json!({"label": "supports", "reason": text})))
+                .collect();
+            serde_json::json!({"critique": text, "support": support,
+                "scores": {"grounding": 3, "novelty": 3, "testability": 3, "significance": 3}})
+        }
         Task::Judge => serde_json::json!({"reason": text, "better": "A"}),
     }
     .to_string()
@@ -173,6 +185,7 @@ fn settings(question: &str, hypotheses: u32, rounds: u32) -> RunSettings {
         model: "faulty".into(),
         model_file: None,
         provenance: None,
+        synthesis: false,
     }
 }
 

@@ -3,7 +3,9 @@
 
 mod support;
 
+mod answer;
 mod architecture;
+mod claims;
 mod cli;
 mod consistency;
 mod embeddings;

@@ -1,4 +1,6 @@
+mod answer;
 mod ask;
+mod claims;
 mod config;
 mod enrich;
 mod eval;
@@ -55,7 +57,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::Status { json } => status::run(open(cli.project.as_deref()).await?, json).await,
-        Command::Eval { command } => eval::run(command).await,
+        Command::Eval { command } => eval::run(cli.project.as_deref(), command).await,
+        Command::Claims(args) => claims::run(open(cli.project.as_deref()).await?, args).await,
+        Command::Answer(args) => answer::run(open(cli.project.as_deref()).await?, args, cli.project.as_deref()).await,
         Command::Ask(args) => ask::run(cli.project.as_deref(), args).await,
         Command::Models { command } => models::run(cli.project.as_deref(), command).await,
         Command::Config { command } => config::run(cli.project.as_deref(), command).await,
@@ -147,6 +151,31 @@ pub async fn attach_embedding(
         }
     }
     Ok(summary)
+}
+
+/// The embedding model for a search in `mode` (none for bm25). Asked for by the mode, a model that
+/// cannot be used is an error; by default, words alone answer, with a warning: then `Ok(true)`.
+pub async fn attach_for_search(
+    project: &mut Project,
+    explicit: Option<&std::path::Path>,
+    flag: Option<std::path::PathBuf>,
+    mode: Option<hypatia_project::SearchMode>,
+) -> anyhow::Result<bool> {
+    if mode == Some(hypatia_project::SearchMode::Bm25) {
+        return Ok(false);
+    }
+    match attach_embedding(project, explicit, flag, false).await {
+        Ok(_) => Ok(false),
+        Err(error) if mode.is_some() => Err(error),
+        Err(error) => {
+            eprintln!(
+                "warning: searching by words alone: the embedding model cannot be used: {}",
+                crate::output::describe(&error)
+            );
+            project.detach_embedder();
+            Ok(true)
+        }
+    }
 }
 
 /// Progress goes to stderr, and only when it is a terminal: a bar over

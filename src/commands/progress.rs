@@ -45,12 +45,14 @@ pub fn follow(bus: &Bus, run_id: &str) -> Progress {
                 continue;
             }
             if let Some(usage) = envelope.payload.usage() {
-                calls += 1;
+                calls += envelope.payload.model_calls();
                 tokens += usage.tokens();
             }
             match &envelope.payload {
                 Payload::PlanRequest { .. } => stage = "planning".into(),
                 Payload::RetrieveRequest { .. } => stage = "retrieving evidence".into(),
+                Payload::SynthesisRequest { .. } => stage = "writing what the literature shows".into(),
+                Payload::RelateRequest { .. } => stage = "comparing findings across papers".into(),
                 Payload::GenerateRequest { .. } => stage = "composing hypotheses".into(),
                 Payload::ReviseRequest { round, .. } => stage = format!("round {round}: revising leaders"),
                 Payload::ReviewRequest { .. } => stage = "reviewing".into(),

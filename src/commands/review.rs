@@ -28,6 +28,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
             tokens: args.budget_tokens,
             minutes: args.budget_minutes,
         },
+        synthesis: !args.no_synthesis,
         ..NewReview::new(&args.question)
     };
     if review.question.is_empty() {

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use hypatia_project::Project;
-use hypatia_report::RunReport;
+use hypatia_report::{RunReport, support_figure};
+use hypatia_research::Support;
 
 use hypatia_runstore::SteerAction;
 
@@ -114,6 +115,42 @@ pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
         writeln!(out, "  {detail}")?;
     }
     writeln!(out, "Question: {}", report.question)?;
+    if !report.synthesis.is_empty() {
+        writeln!(out, "\nWhat the literature shows:")?;
+    }
+    for section in &report.synthesis {
+        writeln!(
+            out,
+            "{}. {} [{}]",
+            section.number,
+            section.sub_question,
+            section.status.replace('_', " ")
+        )?;
+        if let Some(note) = &section.note {
+            writeln!(out, "   {note}")?;
+        }
+        for statement in &section.statements {
+            let cites: Vec<String> = statement
+                .citations
+                .iter()
+                .map(|c| format!("{} {}", c.passage_id, c.support.map_or("not judged", |s| s.as_str())))
+                .collect();
+            writeln!(out, "   - {} [{}]", statement.text, cites.join("; "))?;
+        }
+        for gap in &section.gaps {
+            writeln!(out, "   open: {gap}")?;
+        }
+        for relation in &section.relations {
+            let reused = if relation.reused { ", judged before" } else { "" };
+            writeln!(
+                out,
+                "   {} and {}: {}{reused}",
+                relation.first,
+                relation.second,
+                relation.relation.as_str()
+            )?;
+        }
+    }
     if report.hypotheses.is_empty() {
         writeln!(out, "\nNo hypotheses.")?;
     }
@@ -145,9 +182,31 @@ pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
                 restated.title, restated.paper_id
             )?;
         }
+        if !hypothesis.contested.is_empty() {
+            let ids: Vec<&str> = hypothesis.contested.iter().map(|id| id.as_str()).collect();
+            writeln!(
+                out,
+                "   contested: {} (another paper's passage contradicts it)",
+                ids.join(", ")
+            )?;
+        }
         for citation in &hypothesis.citations {
             let year = citation.year.map_or(String::new(), |y| format!(" ({y})"));
-            writeln!(out, "   cites {}: {}{year}", citation.passage_id, citation.title)?;
+            let support = citation
+                .support
+                .map_or("not judged".to_owned(), |label| label.to_string());
+            writeln!(
+                out,
+                "   cites {} [{support}]: {}{year}",
+                citation.passage_id, citation.title
+            )?;
+            if let Some(reason) = citation
+                .support_reason
+                .as_deref()
+                .filter(|_| citation.support != Some(Support::Supports))
+            {
+                writeln!(out, "     {reason}")?;
+            }
         }
     }
     let usage = &report.usage;
@@ -162,6 +221,7 @@ pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
         usage.elapsed_ms as f64 / 1000.0,
         usage.messages
     )?;
+    writeln!(out, "Citations: {}", support_figure(&report.support))?;
     if !report.failures.is_empty() {
         writeln!(out, "{} tasks skipped:", report.failures.len())?;
         for failure in &report.failures {

@@ -14,20 +14,7 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     // Words alone need no model: load one only when the mode may use it. Asked for by the mode, a
     // model that cannot be used is an error; by default, words alone answer, with a warning.
-    let mut words_alone = false;
-    if args.mode != Some(SearchMode::Bm25)
-        && let Err(error) = super::attach_embedding(&mut project, explicit, args.embedding_model.clone(), false).await
-    {
-        if args.mode.is_some() {
-            return Err(error);
-        }
-        eprintln!(
-            "warning: searching by words alone: the embedding model cannot be used: {}",
-            crate::output::describe(&error)
-        );
-        project.detach_embedder();
-        words_alone = true;
-    }
+    let words_alone = super::attach_for_search(&mut project, explicit, args.embedding_model.clone(), args.mode).await?;
     let mode = match args.mode {
         Some(mode) => mode,
         None if words_alone => SearchMode::Bm25,

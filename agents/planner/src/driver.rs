@@ -323,11 +323,7 @@ impl Driver {
     }
 
     fn model_calls_sent(&self) -> u64 {
-        self.record
-            .requests
-            .values()
-            .filter(|r| !matches!(r.payload, Payload::RetrieveRequest { .. }))
-            .count() as u64
+        self.record.requests.values().map(|r| r.payload.model_calls()).sum()
     }
 
     fn check_token_budget(&self) -> Option<Stop> {

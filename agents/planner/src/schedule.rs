@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hypatia_agentkit::task_seed;
+use hypatia_agentkit::{content_words, coverage, task_seed};
 use hypatia_core::PassageId;
 use hypatia_research::{AgentName, Envelope, Payload};
 use hypatia_research::{EvidencePassage, Hypothesis, RunSettings};
@@ -21,6 +21,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 pub enum Stage {
     Plan,
     Retrieve,
+    /// A synthesis section per sub-question: beside the rounds, blocking none of them.
+    Synthesis,
     Generate,
     Revise(u32),
     Review(u32),
@@ -188,6 +190,7 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
         return;
     };
     let evidence = &evidence;
+    add_syntheses(graph, record, settings, evidence, &request);
 
     // Round 1: compose, review, tournament.
     let pairs = inspiration_pairs(evidence, settings.hypotheses as usize);
@@ -246,6 +249,122 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
         contenders.extend(revised);
         add_tournament(graph, record, settings, round, &contenders, &request);
     }
+}
+
+/// Passages a synthesis section is written from: the evidence closest to its sub-question by word
+/// overlap, at most this many.
+pub const SECTION_PASSAGES: usize = 6;
+
+/// One synthesis section per sub-question of the plan (the question itself when the plan has none),
+/// each from the evidence that bears on it. Runs beside the rounds and blocks none of them; a run
+/// started before syntheses existed gets none (its settings say so).
+fn add_syntheses(
+    graph: &mut TaskGraph,
+    record: &RunRecord,
+    settings: &RunSettings,
+    evidence: &[EvidencePassage],
+    request: &impl Fn(&str, AgentName, Payload) -> Envelope,
+) {
+    if !settings.synthesis {
+        return;
+    }
+    for (index, sub_question) in sub_questions(record, settings).into_iter().enumerate() {
+        let task = synthesis_task(index);
+        let passages = section_evidence(evidence, &sub_question, &settings.question);
+        let pairs = related_pairs(&passages);
+        // Nothing bears on it: no section is written (a task already sent is still carried out).
+        if passages.is_empty() && !record.requests.contains_key(&task) {
+            continue;
+        }
+        let payload = Payload::SynthesisRequest {
+            question: settings.question.clone(),
+            index: index as u32,
+            sub_question,
+            evidence: passages,
+            seed: task_seed(settings.seed, &task),
+        };
+        let message = request(&task, AgentName::Reviewer, payload);
+        graph.add(record, task, Stage::Synthesis, message, &["retrieve"]);
+        let task = relate_task(index);
+        if pairs.is_empty() && !record.requests.contains_key(&task) {
+            continue;
+        }
+        let payload = Payload::RelateRequest {
+            index: index as u32,
+            pairs,
+            seed: task_seed(settings.seed, &task),
+        };
+        let message = request(&task, AgentName::Reviewer, payload);
+        graph.add(record, task, Stage::Synthesis, message, &["retrieve"]);
+    }
+}
+
+pub fn relate_task(index: usize) -> String {
+    format!("relate.{}", index + 1)
+}
+
+/// Pairs judged per sub-question, at most.
+pub const RELATED_PAIRS: usize = 3;
+/// Two passages share at least this share of their content words (Jaccard) to be worth comparing.
+pub const RELATED_OVERLAP: f64 = 0.08;
+
+/// The pairs of a section's passages that may bear on each other: from different papers, most
+/// similar first by word overlap, at most [`RELATED_PAIRS`]; not all n² of them.
+fn related_pairs(passages: &[EvidencePassage]) -> Vec<(EvidencePassage, EvidencePassage)> {
+    let words: Vec<_> = passages.iter().map(|p| content_words(&p.text)).collect();
+    let mut scored = Vec::new();
+    for i in 0..passages.len() {
+        for j in i + 1..passages.len() {
+            if passages[i].paper_id == passages[j].paper_id {
+                continue;
+            }
+            let shared = words[i].intersection(&words[j]).count();
+            let union = words[i].union(&words[j]).count();
+            let overlap = if union == 0 { 0.0 } else { shared as f64 / union as f64 };
+            if overlap >= RELATED_OVERLAP {
+                scored.push((overlap, i, j));
+            }
+        }
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    scored
+        .into_iter()
+        .take(RELATED_PAIRS)
+        .map(|(_, i, j)| (passages[i].clone(), passages[j].clone()))
+        .collect()
+}
+
+pub fn synthesis_task(index: usize) -> String {
+    format!("synth.{}", index + 1)
+}
+
+/// The plan's sub-questions, or the question alone when the plan has none (it failed, or fell back).
+pub fn sub_questions(record: &RunRecord, settings: &RunSettings) -> Vec<String> {
+    match &record.plan {
+        Some(plan) if !plan.sub_questions.is_empty() => plan.sub_questions.iter().map(|s| s.question.clone()).collect(),
+        _ => vec![settings.question.clone()],
+    }
+}
+
+/// The evidence sharing most words with `sub_question`, best first (evidence order breaks ties). The
+/// run's question counts half: a sub-question phrased apart from the evidence still gets the passages
+/// on the question it is part of; evidence sharing no word with either is left out.
+fn section_evidence(evidence: &[EvidencePassage], sub_question: &str, question: &str) -> Vec<EvidencePassage> {
+    let (terms, whole) = (content_words(sub_question), content_words(question));
+    let mut scored: Vec<(f64, &EvidencePassage)> = evidence
+        .iter()
+        .map(|p| {
+            let text = format!("{} {}", p.title, p.text);
+            (coverage(&terms, &text) + coverage(&whole, &text) / 2.0, p)
+        })
+        .filter(|(share, _)| *share > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored
+        .into_iter()
+        .take(SECTION_PASSAGES)
+        .map(|(_, p)| p.clone())
+        .collect()
 }
 
 fn add_reviews(
@@ -511,6 +630,7 @@ mod scheduling {
             model: "m".into(),
             model_file: None,
             provenance: None,
+            synthesis: false,
         }
     }
 
@@ -591,6 +711,103 @@ mod scheduling {
             experiment: "e".into(),
             citations: citations.to_vec(),
         }
+    }
+
+    #[test]
+    fn each_sub_question_gets_a_synthesis_from_the_evidence_that_bears_on_it() {
+        let settings = RunSettings {
+            synthesis: true,
+            ..settings()
+        };
+        let mut record = RunRecord::default();
+        let graph = build(&record, &settings);
+        let plan = graph.node("plan").expect("plan").request.clone();
+        record.apply(&plan);
+        let sub = |q: &str| hypatia_research::SubQuestion {
+            question: q.into(),
+            queries: vec![],
+        };
+        record.apply(&plan.reply(Payload::PlanReady {
+            plan: Plan {
+                sub_questions: vec![
+                    sub("Does aspirin prevent colorectal cancer?"),
+                    sub("Which quantum algorithms factor integers?"),
+                    sub("Is aspirin safe for the elderly?"),
+                ],
+                queries: vec!["q".into()],
+                fallback: None,
+            },
+            usage: CallUsage::default(),
+        }));
+        let retrieve = build(&record, &settings)
+            .node("retrieve")
+            .expect("retrieve")
+            .request
+            .clone();
+        record.apply(&retrieve);
+        let evidence: Vec<EvidencePassage> = [
+            ("a", "Aspirin lowered colorectal cancer incidence in the trial."),
+            ("b", "Bleeding risk from aspirin rises in the elderly."),
+            ("c", "Protein folding is predicted by deep networks."),
+        ]
+        .iter()
+        .map(|(paper, text)| {
+            let paper_id = PaperId::derive(paper);
+            EvidencePassage {
+                passage_id: paper_id.passage(0),
+                paper_id,
+                title: String::new(),
+                year: None,
+                text: (*text).into(),
+                score: 1.0,
+                location: None,
+            }
+        })
+        .collect();
+        record.apply(&retrieve.reply(Payload::EvidenceReady {
+            evidence: evidence.clone(),
+            skipped: vec![],
+        }));
+        let graph = build(&record, &settings);
+        let ready: Vec<&str> = graph.ready().iter().map(|n| n.id.as_str()).collect();
+        // Sections go out with the first compositions; the quantum sub-question has no evidence.
+        assert_eq!(
+            ready,
+            [
+                "relate.1",
+                "relate.3",
+                "synth.1",
+                "synth.3",
+                "r1.gen.01",
+                "r1.gen.02",
+                "r1.gen.03"
+            ]
+        );
+        // Pairs from different papers that share words are compared; one paper's passages never are.
+        match &graph.node("relate.1").expect("relate.1").request.payload {
+            Payload::RelateRequest { pairs, .. } => {
+                assert_eq!(pairs.len(), 1);
+                assert_ne!(pairs[0].0.paper_id, pairs[0].1.paper_id);
+            }
+            other => panic!("{}", other.kind()),
+        }
+        let given = |task: &str| match &graph.node(task).expect("task").request.payload {
+            Payload::SynthesisRequest { evidence, index, .. } => {
+                (*index, evidence.iter().map(|p| p.paper_id.clone()).collect::<Vec<_>>())
+            }
+            other => panic!("{}", other.kind()),
+        };
+        assert_eq!(given("synth.1"), (0, vec![PaperId::derive("a"), PaperId::derive("b")]));
+        assert_eq!(given("synth.3"), (2, vec![PaperId::derive("b"), PaperId::derive("a")]));
+        // A run started before syntheses existed gets none.
+        let old = build(
+            &record,
+            &RunSettings {
+                synthesis: false,
+                ..settings.clone()
+            },
+        );
+        assert!(old.ready().iter().all(|n| n.stage != Stage::Synthesis));
     }
 
     #[test]
@@ -687,6 +904,7 @@ mod steering {
             model: "m".into(),
             model_file: None,
             provenance: None,
+            synthesis: false,
         }
     }
 

@@ -3,23 +3,30 @@
 //! the closest papers in the index, and whether the hypothesis nearly
 //! restates one), then asks the model for scores and a critique with those
 //! findings in hand. A judgement compares two hypotheses; the planner asks
-//! for each pair in both orders to cancel position bias.
+//! for each pair in both orders to cancel position bias. A synthesis section says what the evidence
+//! shows on one sub-question of the plan, each citation judged (`synthesis.rs`); pairs of its passages
+//! are judged agree / contradict / unrelated, once per model per project (`relations.rs`).
 
-mod words;
+mod relations;
+mod synthesis;
 
 use std::sync::Arc;
 
-use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
+use hypatia_agentkit::{
+    ProseCheck, Thinker, check_support, escape_data, evidence_items, read_support, support_schema, support_tokens,
+};
 use hypatia_bus::Agent;
 use hypatia_project::Project;
 use hypatia_project::SearchRequest;
 use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
-use hypatia_research::{CitationCheck, ClosePaper, EvidencePassage, Hypothesis, NoveltyFinding, Review, Scores, Side};
+use hypatia_research::{
+    CitationCheck, ClosePaper, EvidencePassage, Hypothesis, NoveltyFinding, Review, Scores, Side, SupportTally,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-pub use words::{content_words, coverage};
+pub use hypatia_agentkit::{content_words, coverage};
 
 /// A hypothesis covered this much by one paper's title and abstract restates it.
 pub const RESTATEMENT_COVERAGE: f64 = 0.8;
@@ -74,6 +81,7 @@ impl Reviewer {
                 passage_id: passage_id.clone(),
                 exists: stored.is_some(),
                 overlap: stored.map_or(0.0, |p| round3(coverage(&claim, &p.text))),
+                support: None,
             });
         }
         Ok(checks)
@@ -135,7 +143,7 @@ impl Reviewer {
         seed: u64,
         cancel: &CancellationToken,
     ) -> Result<Payload, AgentFailure> {
-        let citations = self.check_citations(hypothesis).await?;
+        let mut citations = self.check_citations(hypothesis).await?;
         let novelty = self.novelty(hypothesis).await?;
         let missing: Vec<String> = citations
             .iter()
@@ -152,6 +160,7 @@ impl Reviewer {
             .filter(|p| hypothesis.citations.contains(&p.passage_id))
             .cloned()
             .collect();
+        let cited_ids: Vec<String> = cited.iter().map(|p| p.passage_id.as_str().to_owned()).collect();
         let context = json!({
             "question": escape_data(question),
             "hypothesis": hypothesis_context(hypothesis),
@@ -169,13 +178,20 @@ impl Reviewer {
             .ask(
                 ("review_system", "review_user"),
                 &context,
-                review_schema(),
-                &ProseCheck::new().field("critique", 4),
+                review_schema(&cited_ids),
+                &check_support(ProseCheck::new().field("critique", 4)),
                 seed,
-                REVIEW_TOKENS,
+                REVIEW_TOKENS + support_tokens(cited.len()),
                 cancel,
             )
             .await?;
+        let judged = read_support(&answer.value, &cited)?;
+        for judgement in judged {
+            if let Some(check) = citations.iter_mut().find(|c| c.passage_id == judgement.passage_id) {
+                check.support = Some(judgement);
+            }
+        }
+        let tally = SupportTally::of(citations.iter().filter_map(|c| c.support.as_ref().map(|s| &s.label)));
         let model: ModelReview = serde_json::from_value(answer.value)
             .map_err(|error| AgentFailure::task(format!("the model's review has the wrong shape: {error}")))?;
         let mut scores = Scores {
@@ -190,6 +206,8 @@ impl Reviewer {
         } else if !unrelated.is_empty() {
             scores.grounding = scores.grounding.min(2);
         }
+        // A citation that does not say what it is cited for counts against grounding.
+        scores.grounding = scores.grounding.min(tally.grounding_cap());
         if novelty.restates.is_some() {
             scores.novelty = 1;
         }
@@ -255,11 +273,13 @@ fn hypothesis_context(hypothesis: &Hypothesis) -> Value {
     })
 }
 
-fn review_schema() -> Value {
+/// Scores, a critique and one support judgement per cited passage (`cited_ids`).
+fn review_schema(cited_ids: &[String]) -> Value {
     let score = json!({ "type": "integer", "enum": [1, 2, 3, 4, 5] });
     json!({
         "type": "object",
         "properties": {
+            "support": support_schema(cited_ids),
             "critique": { "type": "string", "minLength": 10, "maxLength": 500 },
             "scores": {
                 "type": "object",
@@ -270,7 +290,7 @@ fn review_schema() -> Value {
                 "additionalProperties": false,
             },
         },
-        "required": ["critique", "scores"],
+        "required": ["support", "critique", "scores"],
         "additionalProperties": false,
     })
 }
@@ -315,6 +335,25 @@ impl Agent for Reviewer {
                 seed,
                 ..
             } => self.judge(question, first, second, *seed, &cancel).await,
+            Payload::RelateRequest { index, pairs, seed } => {
+                relations::relate(
+                    &self.project,
+                    &self.thinker,
+                    &request.run_id,
+                    *index,
+                    pairs,
+                    *seed,
+                    &cancel,
+                )
+                .await
+            }
+            Payload::SynthesisRequest {
+                question,
+                index,
+                sub_question,
+                evidence,
+                seed,
+            } => synthesis::synthesise(&self.thinker, question, *index, sub_question, evidence, *seed, &cancel).await,
             other => Err(AgentFailure::fatal(format!(
                 "the reviewer cannot handle `{}`",
                 other.kind()

@@ -50,6 +50,11 @@ fn cut(text: &str, max_chars: usize) -> String {
 }
 
 pub fn evidence_items(passages: &[EvidencePassage]) -> Vec<EvidenceItem> {
+    evidence_items_cut(passages, PROMPT_PASSAGE_CHARS)
+}
+
+/// [`evidence_items`] with passage text cut at `max_chars` (a whole abstract, for one-passage judgements).
+pub fn evidence_items_cut(passages: &[EvidencePassage], max_chars: usize) -> Vec<EvidenceItem> {
     passages
         .iter()
         .map(|passage| EvidenceItem {
@@ -61,7 +66,7 @@ pub fn evidence_items(passages: &[EvidencePassage]) -> Vec<EvidenceItem> {
                 .as_ref()
                 .map(|at| escape_data(&format!("{}, {}", cut(&at.section, 80), at.pages_label())))
                 .unwrap_or_default(),
-            text: escape_data(&cut(&passage.text, PROMPT_PASSAGE_CHARS)),
+            text: escape_data(&cut(&passage.text, max_chars)),
         })
         .collect()
 }

@@ -17,7 +17,7 @@ const SHARE_MIN_WORDS: usize = 6;
 /// One prose field: where it is in the answer and how many words it needs at least.
 #[derive(Debug, Clone)]
 struct Field {
-    /// Path of object keys; `*` stands for every element of an array.
+    /// Path of object keys; `*` stands for every element of an array (or value of an object).
     path: Vec<&'static str>,
     min_words: usize,
     /// Whether it must not copy the evidence.
@@ -127,6 +127,11 @@ fn collect<'v>(value: &'v Value, path: &[&str], name: String, out: &mut Vec<(Str
             for (index, item) in items.iter().enumerate() {
                 collect(item, rest, format!("{name}[{index}]"), out);
             }
+        } else if let Some(fields) = value.as_object() {
+            // An object keyed by id (one judgement per cited passage): every value.
+            for (key, item) in fields {
+                collect(item, rest, format!("{name}.{key}"), out);
+            }
         }
     } else if let Some(child) = value.get(*first) {
         let name = if name.is_empty() {
@@ -215,6 +220,20 @@ mod tests {
             "prediction": prediction,
             "rationale": "Both cited papers observe the same effect in different settings.",
         })
+    }
+
+    #[test]
+    fn a_star_reaches_every_value_of_an_object_keyed_by_id() {
+        let check = ProseCheck::new().field("support/*/reason", 2);
+        assert!(
+            check
+                .check(&json!({"support": {"a#0": {"reason": "It shows it."}}}))
+                .is_ok()
+        );
+        let problem = check
+            .check(&json!({"support": {"a#0": {"reason": "It shows it."}, "b#1": {"reason": "x"}}}))
+            .expect_err("one reason is not prose");
+        assert!(problem.contains("support.b#1.reason"), "{problem}");
     }
 
     #[test]

@@ -155,6 +155,7 @@ async fn main() -> anyhow::Result<()> {
         model: llm.describe(),
         model_file: Some(model.clone()),
         provenance: None,
+        synthesis: defaults::SYNTHESIS,
     };
     let started = Instant::now();
     hypatia_planner::start_run(session.bus(), run_id, run).await?;

@@ -11,6 +11,8 @@ pub enum EvalError {
     Project(#[from] hypatia_project::ProjectError),
     #[error("cannot create a scratch project: {0}")]
     Scratch(std::io::Error),
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Queries and relevance judgments of one split; the corpus stays on disk.

@@ -250,7 +250,12 @@ impl OpenAiBackend {
 
 impl ChatBackend for OpenAiBackend {
     fn describe(&self) -> String {
-        format!("openai:{}@{}", self.config.model, self.config.base_url)
+        // Shown in runs, reports and the project's kept judgements: never a credential in the URL.
+        format!(
+            "openai:{}@{}",
+            self.config.model,
+            crate::config::without_credentials(&self.config.base_url)
+        )
     }
 
     fn chat<'a>(&'a self, request: ChatRequest, control: CallControl) -> BoxFuture<'a, Result<Completion, LlmError>> {

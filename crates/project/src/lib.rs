@@ -22,6 +22,7 @@ pub use embedding::{EmbedProgress, EmbedSummary, embedding_text};
 pub use error::ProjectError;
 /// The thread a PDF is read on: its panics are contained (see `hypatia_pdf`).
 pub use hypatia_ingest::PDF_EXTRACTOR_THREAD;
+pub use hypatia_store::RelationRow;
 pub use hypatia_zotero::{ZoteroError, ZoteroLibrary};
 pub use ingest::{DocumentSummary, IngestOptions, IngestProgress, IngestSummary};
 pub use locate::{DATA_DIR, find_project_root};

@@ -2,10 +2,10 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use hypatia_core::{Paper, PaperId, Passage};
+use hypatia_core::{Paper, PaperId, Passage, PassageId};
 use hypatia_index::{IndexError, LiteratureIndex, PaperHit, PassageHit, SearchRequest};
 use hypatia_llm::EmbeddingBackend;
-use hypatia_store::Store;
+use hypatia_store::{RelationRow, Store};
 
 use crate::embedding::{self, Dense, EmbedProgress, EmbedSummary};
 use crate::hybrid::{dense_pool, merge};
@@ -189,6 +189,31 @@ impl Project {
         };
         let passages = self.store.passages(id).await?;
         Ok(Some((paper, passages)))
+    }
+
+    /// What `model` judged of two passages before, if it was asked (either order).
+    pub async fn passage_relation(
+        &self,
+        a: &PassageId,
+        b: &PassageId,
+        model: &str,
+    ) -> Result<Option<RelationRow>, ProjectError> {
+        Ok(self.store.passage_relation(a.as_str(), b.as_str(), model).await?)
+    }
+
+    /// Keeps a judgement of two passages for later runs; returns the one the project keeps (an
+    /// earlier judgement by the same model wins).
+    pub async fn keep_passage_relation(&self, relation: &RelationRow) -> Result<RelationRow, ProjectError> {
+        Ok(self.store.add_passage_relation(relation).await?)
+    }
+
+    /// Kept judgements, newest first; only those of `relation` (agree, contradict, unrelated) when given.
+    pub async fn passage_relations(
+        &self,
+        relation: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RelationRow>, ProjectError> {
+        Ok(self.store.passage_relations(relation, limit).await?)
     }
 
     /// Which paper each record of a format became, e.g. BEIR `_id`s.

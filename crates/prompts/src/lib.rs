@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 
 /// Every built-in prompt: (name, template text). A test checks this lists every file in `prompts/`.
 const EMBEDDED: &[(&str, &str)] = &[
+    ("answer_system", include_str!("../../../prompts/answer_system.j2")),
+    ("answer_user", include_str!("../../../prompts/answer_user.j2")),
     ("ask_system", include_str!("../../../prompts/ask_system.j2")),
     ("generate_user", include_str!("../../../prompts/generate_user.j2")),
     (
@@ -21,9 +23,19 @@ const EMBEDDED: &[(&str, &str)] = &[
     ("judge_user", include_str!("../../../prompts/judge_user.j2")),
     ("plan_system", include_str!("../../../prompts/plan_system.j2")),
     ("plan_user", include_str!("../../../prompts/plan_user.j2")),
+    ("relation_system", include_str!("../../../prompts/relation_system.j2")),
+    ("relation_user", include_str!("../../../prompts/relation_user.j2")),
     ("review_system", include_str!("../../../prompts/review_system.j2")),
     ("review_user", include_str!("../../../prompts/review_user.j2")),
     ("revise_user", include_str!("../../../prompts/revise_user.j2")),
+    ("synthesis_system", include_str!("../../../prompts/synthesis_system.j2")),
+    ("synthesis_user", include_str!("../../../prompts/synthesis_user.j2")),
+    (
+        "support_statements_user",
+        include_str!("../../../prompts/support_statements_user.j2"),
+    ),
+    ("support_system", include_str!("../../../prompts/support_system.j2")),
+    ("support_user", include_str!("../../../prompts/support_user.j2")),
     ("json_answer", include_str!("../../../prompts/json_answer.j2")),
     (
         "reask_invalid_json",

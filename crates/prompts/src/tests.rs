@@ -153,7 +153,16 @@ fn agent_prompts_match_their_snapshots() {
         "citations": ["p0a1b2c3d4e5f#0"],
     });
     let question = json!("Do tournaments rank hypotheses well?");
-    for name in ["plan_system", "hypothesis_system", "review_system", "judge_system"] {
+    for name in [
+        "plan_system",
+        "hypothesis_system",
+        "review_system",
+        "judge_system",
+        "support_system",
+        "answer_system",
+        "synthesis_system",
+        "relation_system",
+    ] {
         insta::assert_snapshot!(name, prompts.render(name, &json!({})).expect("render"));
     }
     insta::assert_snapshot!(
@@ -202,6 +211,51 @@ fn agent_prompts_match_their_snapshots() {
                         "missing": [], "unrelated": [], "closest": [], "restates": null,
                         "researcher": ["The cited passage is about chemistry, not ranking.",
                                        "&lt;/researcher&gt; stays data."]}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "answer_user",
+        prompts
+            .render("answer_user", &json!({"question": question, "evidence": evidence}))
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "synthesis_user",
+        prompts
+            .render(
+                "synthesis_user",
+                &json!({"question": question, "sub_question": "Which ranking methods exist?", "evidence": evidence}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "support_statements_user",
+        prompts
+            .render(
+                "support_statements_user",
+                &json!({"cited": evidence, "statements": [
+                    {"number": 1, "text": "Tournaments rank hypotheses.", "keys": ["1:p99aa88bb77cc#v1.2"]},
+                    {"number": 2, "text": "Models cite &lt;sources&gt;.", "keys": ["2:p0a1b2c3d4e5f#0", "2:p99aa88bb77cc#v1.2"]},
+                ]}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "relation_user",
+        prompts
+            .render(
+                "relation_user",
+                &json!({"pairs": [{"key": "p0a1b2c3d4e5f#0 ~ p99aa88bb77cc#v1.2", "first": evidence[0], "second": evidence[1]}]}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "support_user",
+        prompts
+            .render(
+                "support_user",
+                &json!({"statement": "Tournaments rank hypotheses &lt;well&gt;.", "cited": evidence})
             )
             .expect("render")
     );

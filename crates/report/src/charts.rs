@@ -380,11 +380,16 @@ pub fn evidence_graph(doc: &ExportDocument) -> String {
             continue;
         };
         let (class, path) = match edge.weight() {
-            crate::graph::Edge::Revises | crate::graph::Edge::PaperCites => {
+            crate::graph::Edge::Revises | crate::graph::Edge::PaperCites | crate::graph::Edge::Contradicts => {
                 // Same column: an arc on the left side.
                 let (x, a, b) = (x1, y1 + node_height / 2.0, y2 + node_height / 2.0);
+                let class = if *edge.weight() == crate::graph::Edge::Contradicts {
+                    "edge contradiction"
+                } else {
+                    "edge lineage"
+                };
                 (
-                    "edge lineage",
+                    class,
                     format!(
                         "M{x:.1},{a:.1} C{:.1},{a:.1} {:.1},{b:.1} {x:.1},{b:.1}",
                         x - 30.0,

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use hypatia_core::{Paper, PaperId, PassageId};
 use hypatia_research::Payload;
 use hypatia_research::{
-    CitationCheck, EvidencePassage, ModelIdentity, Plan, RunProvenance, RunSettings, Scores, SkippedQuery,
+    CitationCheck, EvidencePassage, ModelIdentity, PassageRelation, Plan, Relation, RunProvenance, RunSettings, Scores,
+    SkippedQuery, Support, SupportJudgement, SupportTally,
 };
 use hypatia_runs::elo::INITIAL_RATING;
 use hypatia_runs::{FailureRecord, RunRecord, UsageTotals};
@@ -49,6 +50,15 @@ pub enum ExportError {
         reason: &'static str,
     },
     #[error(
+        "synthesis section {section} cites passage {passage}, which {reason}: the export was refused, since a \
+         report may quote only passages stored in the project"
+    )]
+    UnresolvedSynthesisCitation {
+        section: u32,
+        passage: PassageId,
+        reason: &'static str,
+    },
+    #[error(
         "the review of hypothesis {hypothesis} names paper {paper} as prior work, but the project has no such \
          paper: the export was refused"
     )]
@@ -72,6 +82,9 @@ pub struct ExportDocument {
     pub plan: Option<Plan>,
     pub evidence: Vec<EvidenceEntry>,
     pub skipped_queries: Vec<SkippedQuery>,
+    /// What the literature shows, one entry per sub-question of the plan, in its order; empty for a
+    /// run without syntheses (one started before they existed, or with `--no-synthesis`).
+    pub synthesis: Vec<SynthesisEntry>,
     /// Best first.
     pub hypotheses: Vec<HypothesisEntry>,
     pub matches: Vec<MatchEntry>,
@@ -84,6 +97,9 @@ pub struct ExportDocument {
     pub citation_edges: Vec<CitationEdge>,
     /// What the researcher changed while the run went on, in journal order.
     pub steering: Vec<SteeringEntry>,
+    /// The reviewers' judgements of the hypotheses' citations, counted: the share that support what
+    /// they are cited for is a figure of the run.
+    pub support: SupportTally,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +135,7 @@ pub struct EvidenceEntry {
     pub score: f64,
     #[serde(flatten)]
     pub place: Place,
-    /// Whether any hypothesis cites it.
+    /// Whether any hypothesis or synthesis statement cites it.
     pub cited: bool,
     /// Put into the evidence by the researcher, not retrieved.
     pub pinned: bool,
@@ -143,6 +159,8 @@ pub struct HypothesisEntry {
     pub citations: Vec<CitationEntry>,
     /// The researcher's own critiques, oldest first.
     pub researcher_critiques: Vec<String>,
+    /// Its citations that another paper's passage was judged to contradict: contested evidence.
+    pub contested: Vec<PassageId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -181,6 +199,63 @@ pub struct CitationEntry {
     pub text: String,
     #[serde(flatten)]
     pub place: Place,
+    /// The reviewer's judgement of whether the passage says what the hypothesis cites it for;
+    /// `None` until the hypothesis is reviewed (and in runs reviewed before citations were judged).
+    pub support: Option<Support>,
+    /// Why, in the model's words.
+    pub support_reason: Option<String>,
+}
+
+impl CitationEntry {
+    /// The reviewer's judgement of the citation, said plainly: a reader must see a citation that
+    /// does not support its hypothesis, in every report.
+    pub fn support_summary(&self) -> String {
+        let reason = self.support_reason.as_deref().unwrap_or("");
+        match self.support {
+            Some(Support::Supports) => format!("Supports the claim: {reason}"),
+            Some(Support::Contradicts) => format!("CONTRADICTS the claim: {reason}"),
+            Some(Support::Unrelated) => format!("Does NOT address the claim: {reason}"),
+            None => "Support not judged: no review judged this citation.".to_owned(),
+        }
+    }
+}
+
+/// One section of "what the literature shows": a sub-question of the plan and what its evidence says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisEntry {
+    /// 1-based, in the plan's order.
+    pub number: u32,
+    pub sub_question: String,
+    /// written, failed (the task failed: `note` says why), no_evidence, or pending (not yet written).
+    pub status: String,
+    pub note: Option<String>,
+    pub statements: Vec<StatementEntry>,
+    pub agreement: Option<String>,
+    pub disagreement: Option<String>,
+    pub gaps: Vec<String>,
+    /// Pairs of its passages from different papers, judged agree / contradict / unrelated.
+    pub relations: Vec<RelationEntry>,
+}
+
+/// Two passages and how a model judged they bear on each other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationEntry {
+    pub first: PassageId,
+    pub first_key: String,
+    pub second: PassageId,
+    pub second_key: String,
+    pub relation: Relation,
+    pub reason: String,
+    pub model: String,
+    /// Taken from the project (an earlier run asked the same model), not asked again.
+    pub reused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatementEntry {
+    pub text: String,
+    /// Each with the model's judgement of whether it supports the statement.
+    pub citations: Vec<CitationEntry>,
 }
 
 /// Where a full-text passage is in its paper; all `None` for an abstract
@@ -282,7 +357,9 @@ impl ExportDocument {
         let cited_papers: BTreeSet<PaperId> = record
             .hypotheses
             .values()
-            .flat_map(|h| h.citations.iter().map(PassageId::paper_id))
+            .flat_map(|h| h.citations.iter())
+            .chain(record.syntheses.values().flat_map(|s| s.citations()))
+            .map(PassageId::paper_id)
             .collect();
         let mut bibliography: Vec<&Paper> = referenced.iter().filter_map(|id| library.papers.get(id)).collect();
         let keys = citation_keys(&bibliography);
@@ -297,7 +374,29 @@ impl ExportDocument {
             similarity: paper.similarity,
         };
         let ratings = record.ratings();
-        let hypotheses = record
+        let citation = |passage: &EvidencePassage, judged: Option<&SupportJudgement>| CitationEntry {
+            passage_id: passage.passage_id.clone(),
+            paper_id: passage.paper_id.clone(),
+            key: key_of(&passage.paper_id),
+            title: passage.title.clone(),
+            year: passage.year,
+            text: library
+                .passages
+                .get(&passage.passage_id)
+                .cloned()
+                .unwrap_or_else(|| passage.text.clone()),
+            place: Place::of(passage.location.as_ref()),
+            support: judged.map(|j| j.label),
+            support_reason: judged.map(|j| j.reason.clone()),
+        };
+        let contested: BTreeSet<&PassageId> = record
+            .relations
+            .values()
+            .flatten()
+            .filter(|r| r.relation == Relation::Contradict)
+            .flat_map(|r| [&r.first, &r.second])
+            .collect();
+        let hypotheses: Vec<HypothesisEntry> = record
             .ranking()
             .iter()
             .enumerate()
@@ -321,23 +420,18 @@ impl ExportDocument {
                         })
                     })
                     .collect();
+                let judged = |passage: &PassageId| {
+                    record
+                        .reviews
+                        .get(id)
+                        .and_then(|review| review.citations.iter().find(|c| &c.passage_id == passage))
+                        .and_then(|check| check.support.clone())
+                };
                 let citations = hypothesis
                     .citations
                     .iter()
                     .filter_map(|passage| record.evidence_passage(passage))
-                    .map(|passage| CitationEntry {
-                        passage_id: passage.passage_id.clone(),
-                        paper_id: passage.paper_id.clone(),
-                        key: key_of(&passage.paper_id),
-                        title: passage.title.clone(),
-                        year: passage.year,
-                        text: library
-                            .passages
-                            .get(&passage.passage_id)
-                            .cloned()
-                            .unwrap_or_else(|| passage.text.clone()),
-                        place: Place::of(passage.location.as_ref()),
-                    })
+                    .map(|passage| citation(passage, judged(&passage.passage_id).as_ref()))
                     .collect();
                 Some(HypothesisEntry {
                     rank: index + 1,
@@ -354,13 +448,23 @@ impl ExportDocument {
                     matches_lost: record.matches.iter().filter(|m| m.loser_id() == id).count() as u32,
                     review,
                     researcher_critiques: record.steering.critiques_of(id).to_vec(),
+                    contested: hypothesis
+                        .citations
+                        .iter()
+                        .filter(|c| contested.contains(c))
+                        .cloned()
+                        .collect(),
                     citations,
                 })
             })
             .collect();
 
-        let cited_passages: BTreeSet<&PassageId> =
-            record.hypotheses.values().flat_map(|h| h.citations.iter()).collect();
+        let cited_passages: BTreeSet<&PassageId> = record
+            .hypotheses
+            .values()
+            .flat_map(|h| h.citations.iter())
+            .chain(record.syntheses.values().flat_map(|s| s.citations()))
+            .collect();
         let retrieved: Vec<&EvidencePassage> = record.evidence.iter().flatten().collect();
         let pinned = record
             .steering
@@ -408,7 +512,29 @@ impl ExportDocument {
             })
             .collect();
 
+        let relation = |r: &PassageRelation| RelationEntry {
+            first: r.first.clone(),
+            first_key: key_of(&r.first.paper_id()),
+            second: r.second.clone(),
+            second_key: key_of(&r.second.paper_id()),
+            relation: r.relation,
+            reason: r.reason.clone(),
+            model: r.model.clone(),
+            reused: r.reused,
+        };
+        let synthesis = synthesis_entries(record, &citation, &relation);
         let complete = matches!(meta.status.as_str(), "completed" | "budget_exhausted");
+        let support = SupportTally::of(
+            hypotheses
+                .iter()
+                .flat_map(|h| h.citations.iter())
+                .chain(
+                    synthesis
+                        .iter()
+                        .flat_map(|s| s.statements.iter().flat_map(|st| st.citations.iter())),
+                )
+                .filter_map(|c| c.support.as_ref()),
+        );
         Ok(ExportDocument {
             schema_version: SCHEMA_VERSION,
             generator: format!("hypatia {}", env!("CARGO_PKG_VERSION")),
@@ -422,6 +548,7 @@ impl ExportDocument {
             plan: record.plan.clone(),
             evidence,
             skipped_queries: record.skipped_queries.clone(),
+            synthesis,
             hypotheses,
             matches: record
                 .matches
@@ -462,6 +589,7 @@ impl ExportDocument {
             papers,
             citation_edges,
             steering: record.steering.messages.iter().filter_map(steering_entry).collect(),
+            support,
         })
     }
 
@@ -561,7 +689,10 @@ pub fn referenced_papers(record: &RunRecord) -> BTreeSet<PaperId> {
     let cited = record
         .hypotheses
         .values()
-        .flat_map(|h| h.citations.iter().map(PassageId::paper_id));
+        .flat_map(|h| h.citations.iter())
+        .chain(record.syntheses.values().flat_map(|s| s.citations()))
+        .chain(record.relations.values().flatten().flat_map(|r| [&r.first, &r.second]))
+        .map(PassageId::paper_id);
     let close = record.reviews.values().flat_map(|review| {
         review
             .novelty
@@ -573,26 +704,56 @@ pub fn referenced_papers(record: &RunRecord) -> BTreeSet<PaperId> {
     cited.chain(close).collect()
 }
 
+/// Why a citation of `passage`, given to its writer as `given`, cannot be quoted; `None` when it can.
+fn unquotable(given: Option<&EvidencePassage>, passage: &PassageId, library: &Library) -> Option<&'static str> {
+    let Some(given) = given else {
+        return Some("is not in the evidence the run's agents were given");
+    };
+    let Some(stored) = library.passages.get(passage) else {
+        return Some("is not stored in the project");
+    };
+    if stored != &given.text {
+        return Some("is stored with different text than the run quotes");
+    }
+    if !library.papers.contains_key(&passage.paper_id()) {
+        return Some("belongs to a paper the project does not have");
+    }
+    None
+}
+
 fn check_integrity(record: &RunRecord, library: &Library) -> Result<(), ExportError> {
     for hypothesis in record.hypotheses.values() {
         for passage in &hypothesis.citations {
-            let unresolved = |reason| ExportError::UnresolvedCitation {
-                hypothesis: hypothesis.id.clone(),
-                passage: passage.clone(),
-                reason,
-            };
-            let given = record
-                .evidence_passage(passage)
-                .ok_or_else(|| unresolved("is not in the evidence the run's agents were given"))?;
-            let stored = library
-                .passages
-                .get(passage)
-                .ok_or_else(|| unresolved("is not stored in the project"))?;
-            if stored != &given.text {
-                return Err(unresolved("is stored with different text than the run quotes"));
+            if let Some(reason) = unquotable(record.evidence_passage(passage), passage, library) {
+                return Err(ExportError::UnresolvedCitation {
+                    hypothesis: hypothesis.id.clone(),
+                    passage: passage.clone(),
+                    reason,
+                });
             }
-            if !library.papers.contains_key(&passage.paper_id()) {
-                return Err(unresolved("belongs to a paper the project does not have"));
+        }
+    }
+    // A judged pair names passages the run was given, stored as given.
+    for (index, relations) in &record.relations {
+        for passage in relations.iter().flat_map(|r| [&r.first, &r.second]) {
+            if let Some(reason) = unquotable(record.evidence_passage(passage), passage, library) {
+                return Err(ExportError::UnresolvedSynthesisCitation {
+                    section: index + 1,
+                    passage: passage.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    // A section may cite only the passages its own request gave it.
+    for (index, section) in &record.syntheses {
+        for passage in section.citations() {
+            if let Some(reason) = unquotable(record.synthesis_passage(*index, passage), passage, library) {
+                return Err(ExportError::UnresolvedSynthesisCitation {
+                    section: index + 1,
+                    passage: passage.clone(),
+                    reason,
+                });
             }
         }
     }
@@ -607,6 +768,90 @@ fn check_integrity(record: &RunRecord, library: &Library) -> Result<(), ExportEr
         }
     }
     Ok(())
+}
+
+/// One entry per sub-question the run has synthesis tasks for (or would: one with no evidence says so).
+fn synthesis_entries(
+    record: &RunRecord,
+    citation: &dyn Fn(&EvidencePassage, Option<&SupportJudgement>) -> CitationEntry,
+    relation: &dyn Fn(&PassageRelation) -> RelationEntry,
+) -> Vec<SynthesisEntry> {
+    let Some(settings) = record.settings.as_ref().filter(|s| s.synthesis) else {
+        return Vec::new();
+    };
+    if record.evidence.is_none() {
+        return Vec::new();
+    }
+    let sub_questions: Vec<String> = match &record.plan {
+        Some(plan) if !plan.sub_questions.is_empty() => plan.sub_questions.iter().map(|s| s.question.clone()).collect(),
+        _ => vec![settings.question.clone()],
+    };
+    sub_questions
+        .into_iter()
+        .enumerate()
+        .map(|(index, sub_question)| {
+            let task = format!("synth.{}", index + 1);
+            // Contradictions first: they are what a reader must not miss.
+            let mut relations: Vec<RelationEntry> = record
+                .relations
+                .get(&(index as u32))
+                .into_iter()
+                .flatten()
+                .map(relation)
+                .collect();
+            relations.sort_by_key(|r| r.relation != Relation::Contradict);
+            let empty = |status: &str, note: Option<String>| SynthesisEntry {
+                number: index as u32 + 1,
+                sub_question: sub_question.clone(),
+                status: status.to_owned(),
+                note,
+                statements: Vec::new(),
+                agreement: None,
+                disagreement: None,
+                gaps: Vec::new(),
+                relations: relations.clone(),
+            };
+            match (record.syntheses.get(&(index as u32)), record.replies.get(&task)) {
+                (Some(section), _) => SynthesisEntry {
+                    number: index as u32 + 1,
+                    sub_question: section.sub_question.clone(),
+                    status: "written".to_owned(),
+                    note: None,
+                    statements: section
+                        .statements
+                        .iter()
+                        .map(|statement| StatementEntry {
+                            text: statement.text.clone(),
+                            citations: statement
+                                .citations
+                                .iter()
+                                .filter_map(|id| record.synthesis_passage(index as u32, id))
+                                .map(|p| citation(p, statement.support.iter().find(|j| j.passage_id == p.passage_id)))
+                                .collect(),
+                        })
+                        .collect(),
+                    agreement: Some(section.agreement.clone()),
+                    disagreement: Some(section.disagreement.clone()),
+                    gaps: section.gaps.clone(),
+                    relations: relations.clone(),
+                },
+                (None, Some(reply)) => match &reply.payload {
+                    Payload::TaskFailed { failure } => empty(
+                        "failed",
+                        Some(format!("The section could not be written: {}", failure.message)),
+                    ),
+                    _ => empty("failed", None),
+                },
+                (None, None) if record.requests.contains_key(&task) => {
+                    empty("pending", Some("The section is being written.".to_owned()))
+                }
+                (None, None) => empty(
+                    "no_evidence",
+                    Some("No passage of the evidence bears on this sub-question.".to_owned()),
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Settings as they may leave the machine: the model file by name, not by its path.

@@ -8,6 +8,8 @@ use std::fmt::Write;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 
+use hypatia_research::{Relation, Support};
+
 use crate::document::ExportDocument;
 use crate::escape;
 
@@ -31,14 +33,16 @@ pub enum Node {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edge {
-    /// Hypothesis → passage.
-    Cites,
+    /// Hypothesis → passage, with the reviewer's judgement of the citation.
+    Cites(Option<Support>),
     /// Passage → paper.
     PartOf,
     /// Revised hypothesis → the one it revises.
     Revises,
     /// Paper → paper it cites.
     PaperCites,
+    /// Passage ↔ passage of another paper that a model judged to contradict it.
+    Contradicts,
 }
 
 pub struct EvidenceGraph {
@@ -76,7 +80,7 @@ impl EvidenceGraph {
                         id: citation.passage_id.to_string(),
                     })
                 });
-                graph.update_edge(from, passage, Edge::Cites);
+                graph.update_edge(from, passage, Edge::Cites(citation.support));
                 if let Some(&paper) = papers.get(&citation.paper_id) {
                     graph.update_edge(passage, paper, Edge::PartOf);
                 }
@@ -84,6 +88,25 @@ impl EvidenceGraph {
             if let Some(parent) = hypothesis.parent.as_ref().and_then(|p| hypotheses.get(p)) {
                 graph.update_edge(from, *parent, Edge::Revises);
             }
+        }
+        let contradictions = doc
+            .synthesis
+            .iter()
+            .flat_map(|s| s.relations.iter())
+            .filter(|r| r.relation == Relation::Contradict);
+        for relation in contradictions {
+            let mut node = |id: &hypatia_core::PassageId| {
+                *passages
+                    .entry(id.clone())
+                    .or_insert_with(|| graph.add_node(Node::Passage { id: id.to_string() }))
+            };
+            let (first, second) = (node(&relation.first), node(&relation.second));
+            for (id, passage) in [(&relation.first, first), (&relation.second, second)] {
+                if let Some(&paper) = papers.get(&id.paper_id()) {
+                    graph.update_edge(passage, paper, Edge::PartOf);
+                }
+            }
+            graph.update_edge(first, second, Edge::Contradicts);
         }
         for edge in &doc.citation_edges {
             if let (Some(&citing), Some(&cited)) = (papers.get(&edge.citing), papers.get(&edge.cited)) {
@@ -180,10 +203,19 @@ pub fn render_dot(doc: &ExportDocument) -> String {
     }
     for edge in graph.edge_references() {
         let style = match edge.weight() {
-            Edge::Cites => "label=\"cites\"",
+            Edge::Cites(None | Some(Support::Supports)) => "label=\"cites\"",
+            Edge::Cites(Some(Support::Contradicts)) => {
+                "label=\"cites: contradicts\", color=\"#b3261e\", fontcolor=\"#b3261e\""
+            }
+            Edge::Cites(Some(Support::Unrelated)) => {
+                "label=\"cites: does not address\", style=dashed, color=\"#8a6d00\""
+            }
             Edge::PartOf => "style=dashed, arrowhead=none",
             Edge::Revises => "label=\"revises\", style=dotted",
             Edge::PaperCites => "label=\"cites\", color=\"#2e7d32\"",
+            Edge::Contradicts => {
+                "label=\"contradicts\", dir=both, color=\"#b3261e\", fontcolor=\"#b3261e\", style=bold"
+            }
         };
         let _ = writeln!(
             out,

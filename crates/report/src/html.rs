@@ -8,6 +8,7 @@ use crate::charts;
 use crate::document::{ExportDocument, HypothesisEntry};
 use crate::escape::{self, html as h};
 use crate::reproducibility;
+use hypatia_research::{Relation, Support};
 
 const STYLE: &str = include_str!("report.css");
 
@@ -27,6 +28,7 @@ pub fn render(doc: &ExportDocument) -> String {
     navigation(&mut out, doc);
     out.push_str("<main>\n");
     header(&mut out, doc);
+    synthesis(&mut out, doc);
     ranking(&mut out, doc);
     charts_section(&mut out, doc);
     plan(&mut out, doc);
@@ -52,6 +54,9 @@ pub fn render(doc: &ExportDocument) -> String {
 
 fn navigation(out: &mut String, doc: &ExportDocument) {
     out.push_str("<nav aria-label=\"Contents\">\n<p class=\"brand\">Hypatia report</p>\n<ol>\n");
+    if !doc.synthesis.is_empty() {
+        out.push_str("<li><a href=\"#synthesis\">What the literature shows</a></li>\n");
+    }
     for (id, label) in [("ranking", "Ranking"), ("charts", "Charts"), ("plan", "Plan")] {
         let _ = writeln!(out, "<li><a href=\"#{id}\">{label}</a></li>");
     }
@@ -81,6 +86,105 @@ fn navigation(out: &mut String, doc: &ExportDocument) {
         let _ = writeln!(out, "<li><a href=\"#{id}\">{label}</a></li>");
     }
     out.push_str("</ol>\n</nav>\n");
+}
+
+/// What the literature shows, per sub-question: the report opens with it.
+fn synthesis(out: &mut String, doc: &ExportDocument) {
+    if doc.synthesis.is_empty() {
+        return;
+    }
+    out.push_str("<section id=\"synthesis\">\n<h2>What the literature shows</h2>\n");
+    for section in &doc.synthesis {
+        let _ = writeln!(
+            out,
+            "<section class=\"synthesis status-{}\">\n<h3>{}. {}</h3>",
+            h(&section.status),
+            section.number,
+            h(&section.sub_question)
+        );
+        if let Some(note) = &section.note {
+            let _ = writeln!(out, "<p class=\"empty\">{}</p>", h(note));
+        }
+        if !section.statements.is_empty() {
+            out.push_str("<ul class=\"statements\">\n");
+        }
+        for statement in &section.statements {
+            let cites: Vec<String> = statement
+                .citations
+                .iter()
+                .map(|c| {
+                    let label = c.support.map_or("unjudged", |s| s.as_str());
+                    format!(
+                        "<a class=\"cite support-{label}\" href=\"#passage-{}\" title=\"{}\">{}</a>",
+                        h(&charts::anchor_id(c.passage_id.as_str())),
+                        h(&c.support_summary()),
+                        h(&c.key)
+                    )
+                })
+                .collect();
+            let _ = write!(out, "<li>{} [{}]", h(&statement.text), cites.join("; "));
+            let doubtful: Vec<String> = statement
+                .citations
+                .iter()
+                .filter(|c| c.support != Some(Support::Supports))
+                .map(|c| {
+                    format!(
+                        "<li><code>{}</code>: {}</li>",
+                        h(c.passage_id.as_str()),
+                        h(&c.support_summary())
+                    )
+                })
+                .collect();
+            if !doubtful.is_empty() {
+                let _ = write!(out, "<ul class=\"doubtful\">{}</ul>", doubtful.join(""));
+            }
+            out.push_str("</li>\n");
+        }
+        if !section.statements.is_empty() {
+            out.push_str("</ul>\n");
+        }
+        if let Some(agreement) = &section.agreement {
+            let _ = writeln!(out, "<p><strong>Where the papers agree.</strong> {}</p>", h(agreement));
+        }
+        if let Some(disagreement) = &section.disagreement {
+            let _ = writeln!(out, "<p><strong>Where they disagree.</strong> {}</p>", h(disagreement));
+        }
+        if !section.gaps.is_empty() {
+            out.push_str("<p><strong>What is missing.</strong></p>\n<ul class=\"gaps\">\n");
+            for gap in &section.gaps {
+                let _ = writeln!(out, "<li>{}</li>", h(gap));
+            }
+            out.push_str("</ul>\n");
+        }
+        if !section.relations.is_empty() {
+            out.push_str("<p><strong>Findings compared across papers.</strong></p>\n<ul class=\"relations\">\n");
+            for relation in &section.relations {
+                let verdict = match relation.relation {
+                    Relation::Contradict => "<strong class=\"contradict\">contradict</strong>",
+                    Relation::Agree => "agree",
+                    Relation::Unrelated => "do not bear on each other",
+                };
+                let reused = if relation.reused {
+                    " <em>(judged in an earlier run)</em>"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "<li class=\"relation-{}\"><a href=\"#passage-{}\"><code>{}</code></a> and <a href=\"#passage-{}\"><code>{}</code></a> {verdict}: {}{reused}</li>",
+                    relation.relation.as_str(),
+                    h(&charts::anchor_id(relation.first.as_str())),
+                    h(relation.first.as_str()),
+                    h(&charts::anchor_id(relation.second.as_str())),
+                    h(relation.second.as_str()),
+                    h(&relation.reason)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("</section>\n");
+    }
+    out.push_str("</section>\n");
 }
 
 fn header(out: &mut String, doc: &ExportDocument) {
@@ -282,7 +386,22 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
         }
         out.push_str("</ul></dd>\n");
     }
-    out.push_str("</dl>\n<h4>Evidence</h4>\n");
+    out.push_str("</dl>\n");
+    if !hyp.contested.is_empty() {
+        let ids: Vec<String> = hyp
+            .contested
+            .iter()
+            .map(|id| format!("<code>{}</code>", h(id.as_str())))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"notice contested\"><strong>Contested evidence.</strong> This hypothesis rests on {}, which \
+             another paper's passage was judged to contradict (see <a href=\"#synthesis\">What the literature \
+             shows</a>).</p>",
+            ids.join(", ")
+        );
+    }
+    out.push_str("<h4>Evidence</h4>\n");
     if hyp.citations.is_empty() {
         out.push_str("<p class=\"empty\">No passage cited.</p>\n");
     }
@@ -291,14 +410,16 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
         let place = place_html(&citation.place);
         let _ = writeln!(
             out,
-            "<blockquote cite=\"#ref-{}\">{}<footer>— <a href=\"#ref-{}\">{}</a>{year}{place}, passage <a \
-             href=\"#passage-{}\"><code>{}</code></a></footer></blockquote>",
+            "<blockquote class=\"support-{}\" cite=\"#ref-{}\">{}<footer>— <a href=\"#ref-{}\">{}</a>{year}{place}, passage <a \
+             href=\"#passage-{}\"><code>{}</code></a><p class=\"support\">{}</p></footer></blockquote>",
+            citation.support.map_or("unjudged", |label| label.as_str()),
             h(&citation.key),
             h(&citation.text),
             h(&citation.key),
             h(&citation.title),
             h(&charts::anchor_id(citation.passage_id.as_str())),
-            h(citation.passage_id.as_str())
+            h(citation.passage_id.as_str()),
+            h(&citation.support_summary())
         );
     }
     out.push_str("</article>\n");

@@ -20,11 +20,12 @@ use std::str::FromStr;
 
 pub use document::{
     CitationEdge, CitationEntry, ClosePaperEntry, EvidenceEntry, ExportDocument, ExportError, HypothesisEntry, Library,
-    MatchEntry, PaperEntry, Place, RatingPoint, ReviewEntry, RoundEntry, RoundRating, RunMeta, SCHEMA_VERSION,
-    SteeringAction, SteeringEntry, Timings, referenced_papers,
+    MatchEntry, PaperEntry, Place, RatingPoint, RelationEntry, ReviewEntry, RoundEntry, RoundRating, RunMeta,
+    SCHEMA_VERSION, StatementEntry, SteeringAction, SteeringEntry, SynthesisEntry, Timings, referenced_papers,
 };
 pub use graph::{Edge, EvidenceGraph, Node};
 pub use keys::citation_keys;
+pub use reproducibility::support_figure;
 pub use summary::{CitationReport, HypothesisReport, RunReport, UsageReport};
 
 /// The JSON Schema of the `json` export.

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use crate::document::{ExportDocument, HypothesisEntry};
 use crate::escape::{self, markdown as md};
 use crate::reproducibility;
+use hypatia_research::{Relation, Support};
 
 pub fn render(doc: &ExportDocument) -> String {
     let mut out = String::new();
@@ -27,6 +28,7 @@ pub fn render(doc: &ExportDocument) -> String {
         let _ = writeln!(out, "{}\n", md(detail));
     }
 
+    synthesis(&mut out, doc);
     leaderboard(&mut out, doc);
     plan(&mut out, doc);
     steering(&mut out, doc);
@@ -223,6 +225,15 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
         }
         out.push('\n');
     }
+    if !h.contested.is_empty() {
+        let ids: Vec<String> = h.contested.iter().map(|id| format!("`{id}`")).collect();
+        let _ = writeln!(
+            out,
+            "**Contested evidence.** This hypothesis rests on {}, which another paper's passage was judged \
+             to contradict (see *What the literature shows*).\n",
+            ids.join(", ")
+        );
+    }
     out.push_str("**Evidence.**\n\n");
     if h.citations.is_empty() {
         out.push_str("No passage cited.\n\n");
@@ -241,12 +252,91 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
             .map_or(String::new(), |s| format!(", {}", md(s)));
         let _ = writeln!(
             out,
-            "> {}\n>\n> — *{}*{year} [@{}{locator}]{section}, passage `{}`\n",
+            "> {}\n>\n> — *{}*{year} [@{}{locator}]{section}, passage `{}`\n>\n> {}\n",
             md(&citation.text),
             md(&citation.title),
             citation.key,
-            citation.passage_id
+            citation.passage_id,
+            md(&citation.support_summary())
         );
+    }
+}
+
+/// What the literature shows, per sub-question: the report opens with it.
+fn synthesis(out: &mut String, doc: &ExportDocument) {
+    if doc.synthesis.is_empty() {
+        return;
+    }
+    out.push_str("## What the literature shows\n\n");
+    for section in &doc.synthesis {
+        let _ = writeln!(out, "### {}. {}\n", section.number, md(&section.sub_question));
+        if let Some(note) = &section.note {
+            let _ = writeln!(out, "*{}*\n", md(note));
+        }
+        for statement in &section.statements {
+            let cites: Vec<String> = statement
+                .citations
+                .iter()
+                .map(|c| {
+                    let locator = c.place.pages().map_or(String::new(), |pages| format!(", {pages}"));
+                    format!("@{}{locator}", c.key)
+                })
+                .collect();
+            let _ = writeln!(out, "- {} [{}]", md(&statement.text), cites.join("; "));
+            for citation in statement
+                .citations
+                .iter()
+                .filter(|c| c.support != Some(Support::Supports))
+            {
+                let _ = writeln!(
+                    out,
+                    "  - `{}`: {}",
+                    citation.passage_id,
+                    md(&citation.support_summary())
+                );
+            }
+        }
+        if !section.statements.is_empty() {
+            out.push('\n');
+        }
+        if let Some(agreement) = &section.agreement {
+            let _ = writeln!(out, "**Where the papers agree.** {}\n", md(agreement));
+        }
+        if let Some(disagreement) = &section.disagreement {
+            let _ = writeln!(out, "**Where they disagree.** {}\n", md(disagreement));
+        }
+        if !section.gaps.is_empty() {
+            out.push_str("**What is missing.**\n\n");
+            for gap in &section.gaps {
+                let _ = writeln!(out, "- {}", md(gap));
+            }
+            out.push('\n');
+        }
+        if !section.relations.is_empty() {
+            out.push_str("**Findings compared across papers.**\n\n");
+            for relation in &section.relations {
+                let verdict = match relation.relation {
+                    Relation::Contradict => "**contradict**",
+                    Relation::Agree => "agree",
+                    Relation::Unrelated => "do not bear on each other",
+                };
+                let reused = if relation.reused {
+                    " (judged in an earlier run)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "- `{}` [@{}] and `{}` [@{}] {verdict}: {}{reused}",
+                    relation.first,
+                    relation.first_key,
+                    relation.second,
+                    relation.second_key,
+                    md(&relation.reason)
+                );
+            }
+            out.push('\n');
+        }
     }
 }
 

@@ -123,5 +123,23 @@ pub fn rows(doc: &ExportDocument) -> Vec<(&'static str, String)> {
         ),
     ));
     rows.push(("Journal", format!("{} messages", t.messages)));
+    rows.push(("Citations supported", support_figure(&doc.support)));
     rows
+}
+
+/// "7 of 9 (78 %); 1 contradicts, 1 does not address its hypothesis".
+pub fn support_figure(tally: &hypatia_research::SupportTally) -> String {
+    match tally.supported_share() {
+        None => "no citation judged".to_owned(),
+        Some(share) => format!(
+            "{} of {} ({:.0} %) support what they are cited for; {} contradict{}, {} do{} not address it",
+            tally.supports,
+            tally.judged,
+            share * 100.0,
+            tally.contradicts,
+            if tally.contradicts == 1 { "s" } else { "" },
+            tally.unrelated,
+            if tally.unrelated == 1 { "es" } else { "" },
+        ),
+    }
 }

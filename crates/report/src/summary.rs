@@ -3,11 +3,11 @@
 //! README; the export's JSON carries more.
 
 use hypatia_core::{PaperId, PassageId};
-use hypatia_research::{ClosePaper, NoveltyFinding, Plan, Scores};
+use hypatia_research::{ClosePaper, NoveltyFinding, Plan, Scores, Support, SupportTally};
 use hypatia_runs::{FailureRecord, UsageTotals};
 use serde::Serialize;
 
-use crate::{ClosePaperEntry, ExportDocument, HypothesisEntry};
+use crate::{ClosePaperEntry, ExportDocument, HypothesisEntry, SynthesisEntry};
 
 /// The object `hypatia review --json` and `hypatia runs show --json` print.
 #[derive(Debug, Clone, Serialize)]
@@ -18,12 +18,16 @@ pub struct RunReport {
     pub status: String,
     /// Why the run ended as it did.
     pub detail: Option<String>,
+    /// What the literature shows, per sub-question (as in the export).
+    pub synthesis: Vec<SynthesisEntry>,
     pub hypotheses: Vec<HypothesisReport>,
     pub plan: Option<Plan>,
     /// Passages the retriever gave (pinned ones not counted).
     pub evidence_passages: usize,
     pub failures: Vec<FailureRecord>,
     pub usage: UsageReport,
+    /// The hypotheses' citations as the reviewer judged them.
+    pub support: SupportTally,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +58,8 @@ pub struct HypothesisReport {
     pub matches_won: u32,
     pub matches_lost: u32,
     pub citations: Vec<CitationReport>,
+    /// Its citations another paper's passage was judged to contradict.
+    pub contested: Vec<PassageId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +69,9 @@ pub struct CitationReport {
     pub title: String,
     pub year: Option<i32>,
     pub text: String,
+    /// supports, contradicts or unrelated; `None` until the hypothesis is reviewed.
+    pub support: Option<Support>,
+    pub support_reason: Option<String>,
 }
 
 impl RunReport {
@@ -72,6 +81,7 @@ impl RunReport {
             question: document.question.clone(),
             status: document.status.clone(),
             detail: document.detail.clone(),
+            synthesis: document.synthesis.clone(),
             hypotheses: document.hypotheses.iter().map(hypothesis).collect(),
             plan: document.plan.clone(),
             evidence_passages: document.evidence.iter().filter(|entry| !entry.pinned).count(),
@@ -82,6 +92,7 @@ impl RunReport {
                 elapsed_ms: document.timings.working_ms,
                 messages: document.timings.messages,
             },
+            support: document.support,
         }
     }
 }
@@ -111,6 +122,7 @@ fn hypothesis(entry: &HypothesisEntry) -> HypothesisReport {
         }),
         matches_won: entry.matches_won,
         matches_lost: entry.matches_lost,
+        contested: entry.contested.clone(),
         citations: entry
             .citations
             .iter()
@@ -120,6 +132,8 @@ fn hypothesis(entry: &HypothesisEntry) -> HypothesisReport {
                 title: c.title.clone(),
                 year: c.year,
                 text: c.text.clone(),
+                support: c.support,
+                support_reason: c.support_reason.clone(),
             })
             .collect(),
     }

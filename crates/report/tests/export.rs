@@ -163,7 +163,9 @@ fn markdown_citations_are_the_bibliography_keys() {
     let cited: BTreeSet<&str> = markdown
         .split("[@")
         .skip(1)
-        .filter_map(|rest| rest.split_once(']').map(|(key, _)| key))
+        .filter_map(|rest| rest.split_once(']').map(|(group, _)| group))
+        // `[@a; @b]`: several citations in one group.
+        .flat_map(|group| group.split("; @"))
         // `[@key, p. 4]`: the key, then pandoc's locator.
         .map(|cite| cite.split_once(", ").map_or(cite, |(key, _)| key))
         .collect();
@@ -262,7 +264,9 @@ fn dot_graph_links_hypotheses_passages_and_papers() {
     let doc = document();
     let dot = Format::Dot.render(&doc);
     assert!(dot.contains("digraph"));
-    assert_eq!(dot.matches("[label=\"cites\"]").count(), 7, "one edge per citation");
+    // One edge per citation; those judged not to support their hypothesis say so.
+    let cites = dot.matches("[label=\"cites\"]").count() + dot.matches("[label=\"cites: ").count();
+    assert_eq!(cites, 7, "one edge per citation");
     assert!(dot.contains("\"h:h1.2\" -> \"h:h1\" [label=\"revises\""));
     // Parsed by Graphviz itself where it is installed (CI installs it).
     let Some(graphviz) = tool_for_test("dot", "-V", "HYPATIA_REQUIRE_GRAPHVIZ") else {
@@ -337,7 +341,7 @@ fn the_gate_refuses_a_citation_that_does_not_resolve() {
 fn an_unfinished_run_exports_what_exists_and_says_so_first() {
     let fixture = fixture();
     // Stopped after the first round's reviews: no tournament yet.
-    let record = fixture.truncated(18);
+    let record = fixture.truncated(24);
     let doc = ExportDocument::build(&record, &fixture.meta("running"), &fixture.library).expect("exports");
     assert!(!doc.complete);
     let notice = doc.notice.clone().expect("a notice");
@@ -543,4 +547,217 @@ fn a_citation_of_a_pinned_passage_passes_the_gate_and_one_never_given_does_not()
         .expect_err("never given");
     assert!(error.to_string().contains("h9"), "{error}");
     assert!(error.to_string().contains("not in the evidence"), "{error}");
+}
+
+#[test]
+fn a_citation_judged_not_to_support_its_hypothesis_says_so_in_every_format() {
+    let doc = document();
+    let contradicting = doc
+        .hypotheses
+        .iter()
+        .flat_map(|h| &h.citations)
+        .find(|c| c.support == Some(hypatia_research::Support::Contradicts))
+        .expect("the fixture's second citations contradict");
+    let reason = contradicting.support_reason.clone().expect("a reason");
+    let markdown = Format::Markdown.render(&doc);
+    assert!(markdown.contains("CONTRADICTS the claim: Judged for"), "{markdown}");
+    assert!(markdown.contains("Does NOT address the claim"), "{markdown}");
+    // The model's reason is text from a model: escaped like paper text.
+    assert!(!markdown.contains("<b>reports</b>"));
+    let html = Format::Html.render(&doc);
+    assert!(html.contains("<blockquote class=\"support-contradicts\""), "{html}");
+    assert!(html.contains("CONTRADICTS the claim: Judged for"));
+    assert!(html.contains("&lt;b&gt;reports&lt;/b&gt;") && !html.contains("<b>reports</b>"));
+    let json: Value = serde_json::from_str(&Format::Json.render(&doc)).expect("json");
+    let citations: Vec<&Value> = json["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .flat_map(|h| h["citations"].as_array().expect("citations"))
+        .collect();
+    assert!(
+        citations.iter().all(|c| c.get("support").is_some()),
+        "every citation carries `support`"
+    );
+    let labels: BTreeSet<&str> = citations.iter().filter_map(|c| c["support"].as_str()).collect();
+    assert!(
+        labels.contains("contradicts") && labels.contains("supports"),
+        "{labels:?}"
+    );
+    assert!(citations.iter().any(|c| c["support_reason"] == reason.as_str()));
+    // The run's figure counts exactly the judgements the citations carry, the synthesis's with the
+    // hypotheses'.
+    let synthesis: Vec<&Value> = json["synthesis"]
+        .as_array()
+        .expect("synthesis")
+        .iter()
+        .flat_map(|s| s["statements"].as_array().expect("statements"))
+        .flat_map(|s| s["citations"].as_array().expect("citations"))
+        .collect();
+    let all: Vec<&&Value> = citations.iter().chain(synthesis.iter()).collect();
+    let judged = all.iter().filter(|c| c["support"].is_string()).count() as u64;
+    assert_eq!(json["support"]["judged"].as_u64(), Some(judged));
+    let supports = all.iter().filter(|c| c["support"] == "supports").count() as u64;
+    assert_eq!(json["support"]["supports"].as_u64(), Some(supports));
+    assert!(
+        markdown.contains(&format!("{supports} of {judged} (")),
+        "the appendix gives the share"
+    );
+    let dot = Format::Dot.render(&doc);
+    assert!(dot.contains("label=\"cites: contradicts\""), "{dot}");
+}
+
+#[test]
+fn the_report_opens_with_what_the_literature_shows_each_citation_judged() {
+    let doc = document();
+    assert_eq!(doc.synthesis.len(), 2, "one entry per sub-question");
+    let written = &doc.synthesis[0];
+    assert_eq!((written.number, written.status.as_str()), (1, "written"));
+    assert_eq!(written.statements.len(), 2);
+    let failed = &doc.synthesis[1];
+    assert_eq!(failed.status, "failed");
+    assert!(
+        failed
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("never wrote a valid section"))
+    );
+
+    let markdown = Format::Markdown.render(&doc);
+    let synthesis_at = markdown
+        .find("## What the literature shows")
+        .expect("a synthesis section");
+    assert!(
+        synthesis_at < markdown.find("## Hypotheses").expect("hypotheses"),
+        "the report opens with it"
+    );
+    assert!(synthesis_at < markdown.find("## Ranking").expect("ranking"));
+    let first = &written.statements[0];
+    let keys: Vec<String> = first.citations.iter().map(|c| format!("@{}", c.key)).collect();
+    assert!(markdown.contains(&format!("[{}]", keys.join("; "))), "{markdown}");
+    assert!(
+        markdown.contains("\\<b\\>seed\\</b\\>") || !markdown.contains("<b>seed</b>"),
+        "statement text escaped"
+    );
+    assert!(
+        markdown.contains("CONTRADICTS the claim: The passage contradicts it"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("**What is missing.**\n\n- No study measures novelty"));
+
+    let html = Format::Html.render(&doc);
+    let html_synthesis = html.find("<section id=\"synthesis\">").expect("synthesis section");
+    assert!(html_synthesis < html.find("<section id=\"ranking\">").expect("ranking"));
+    assert!(html.contains("class=\"cite support-contradicts\""));
+    assert!(!html.contains("<b>seed</b>") && !html.contains("<i>plainly</i>"));
+
+    let json: Value = serde_json::from_str(&Format::Json.render(&doc)).expect("json");
+    let sections = json["synthesis"].as_array().expect("a synthesis array");
+    assert_eq!(sections.len(), 2);
+    let labels: Vec<&str> = sections[0]["statements"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| s["citations"].as_array().expect("citations"))
+        .map(|c| c["support"].as_str().expect("every citation carries `support`"))
+        .collect();
+    assert_eq!(labels, ["supports", "contradicts", "unrelated"]);
+    // The run's figure counts the synthesis's judgements with the hypotheses'.
+    let hypothesis_judged = json["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .flat_map(|h| h["citations"].as_array().expect("citations"))
+        .filter(|c| c["support"].is_string())
+        .count() as u64;
+    assert_eq!(json["support"]["judged"].as_u64(), Some(hypothesis_judged + 3));
+}
+
+#[test]
+fn contradictions_are_shown_first_and_the_hypotheses_resting_on_them_say_so() {
+    let doc = document();
+    let relations = &doc.synthesis[0].relations;
+    assert_eq!(relations.len(), 2);
+    assert_eq!(
+        relations[0].relation,
+        hypatia_research::Relation::Contradict,
+        "contradictions first"
+    );
+    let (a1, b1) = (&relations[0].first, &relations[0].second);
+    let h1 = doc.hypotheses.iter().find(|h| h.id == "h1").expect("h1");
+    assert_eq!(h1.contested.iter().collect::<Vec<_>>(), vec![a1, b1]);
+    // Every hypothesis citing a contradicted passage says so, and names no other.
+    for h in &doc.hypotheses {
+        let expected: Vec<&hypatia_core::PassageId> = h
+            .citations
+            .iter()
+            .map(|c| &c.passage_id)
+            .filter(|c| *c == a1 || *c == b1)
+            .collect();
+        assert_eq!(h.contested.iter().collect::<Vec<_>>(), expected, "{}", h.id);
+    }
+
+    let markdown = Format::Markdown.render(&doc);
+    assert!(
+        markdown.contains(&format!(
+            "- `{a1}` [@{}] and `{b1}` [@{}] **contradict**",
+            relations[0].first_key, relations[0].second_key
+        )),
+        "{markdown}"
+    );
+    assert!(markdown.contains("(judged in an earlier run)"));
+    assert!(markdown.contains("**Contested evidence.** This hypothesis rests on"));
+    assert!(!markdown.contains("<on>"), "the model's reason is escaped");
+    let html = Format::Html.render(&doc);
+    assert!(html.contains("<strong class=\"contradict\">contradict</strong>"));
+    assert!(html.contains("class=\"notice contested\""));
+    assert!(
+        html.contains("class=\"edge contradiction\""),
+        "the evidence graph draws the contradiction"
+    );
+    let dot = Format::Dot.render(&doc);
+    assert!(
+        dot.contains(&format!("\"s:{a1}\" -> \"s:{b1}\" [label=\"contradicts\"")),
+        "{dot}"
+    );
+    let json: Value = serde_json::from_str(&Format::Json.render(&doc)).expect("json");
+    assert_eq!(json["synthesis"][0]["relations"][0]["relation"], "contradict");
+    assert_eq!(json["synthesis"][0]["relations"][1]["reused"], true);
+    let contested: Vec<&str> = json["hypotheses"]
+        .as_array()
+        .expect("hypotheses")
+        .iter()
+        .find(|h| h["id"] == "h1")
+        .and_then(|h| h["contested"].as_array())
+        .expect("contested")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(contested, [a1.as_str(), b1.as_str()]);
+}
+
+#[test]
+fn a_synthesis_citing_a_passage_it_was_not_given_is_refused() {
+    let fixture = fixture();
+    let meta = fixture.meta("completed");
+    // A doctored journal: the section cites a stored passage of a paper outside its evidence.
+    let mut record = fixture.record.clone();
+    let ungiven = passage("doi:10.1000/delta", 1);
+    assert!(
+        fixture.library.passages.contains_key(&ungiven),
+        "stored, just never given"
+    );
+    record.syntheses.get_mut(&0).expect("section 1").statements[1]
+        .citations
+        .push(ungiven.clone());
+    let error = ExportDocument::build(&record, &meta, &fixture.library).expect_err("refused");
+    assert_eq!(
+        error,
+        ExportError::UnresolvedSynthesisCitation {
+            section: 1,
+            passage: ungiven,
+            reason: "is not in the evidence the run's agents were given",
+        }
+    );
+    assert!(error.to_string().contains("synthesis section 1"), "{error}");
 }

@@ -9,3 +9,5 @@ pub const ROUNDS: u32 = 2;
 pub const LEADERS: u32 = 3;
 /// Passages in the evidence set.
 pub const EVIDENCE: u32 = 12;
+/// Whether a review writes what the literature shows on each sub-question before its hypotheses.
+pub const SYNTHESIS: bool = true;

@@ -10,7 +10,11 @@ pub mod defaults;
 mod envelope;
 mod failure;
 mod payload;
+mod support;
+mod synthesis;
 
 pub use envelope::{AgentName, Envelope, now_ms};
 pub use failure::{AgentFailure, FailureKind};
 pub use payload::*;
+pub use support::{Support, SupportJudgement, SupportTally};
+pub use synthesis::{PassageRelation, Relation, SynthesisSection, SynthesisStatement};

@@ -28,6 +28,10 @@ pub struct RunSettings {
     /// What a report needs to say how to reproduce the run; absent in runs started before it was recorded.
     #[serde(default)]
     pub provenance: Option<RunProvenance>,
+    /// Whether the run writes a synthesis section per sub-question; false in runs started before
+    /// syntheses existed, so resuming one schedules none.
+    #[serde(default)]
+    pub synthesis: bool,
 }
 
 /// The exact model, prompts and sampler a run used, recorded when it starts.
@@ -90,6 +94,16 @@ pub struct CallUsage {
 impl CallUsage {
     pub fn tokens(&self) -> u64 {
         self.prompt_tokens + self.completion_tokens
+    }
+
+    /// The cost of two calls made for one task.
+    pub fn plus(mut self, other: &CallUsage) -> CallUsage {
+        self.prompt_tokens += other.prompt_tokens;
+        self.cached_prompt_tokens += other.cached_prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.ms += other.ms;
+        self.attempts += other.attempts;
+        self
     }
 }
 
@@ -172,6 +186,10 @@ pub struct CitationCheck {
     pub exists: bool,
     /// Share of the claim's content words that occur in the passage.
     pub overlap: f64,
+    /// The model's judgement of whether the passage says what it is cited for; absent in reviews
+    /// made before citations were judged, and for a passage that is not in the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support: Option<crate::SupportJudgement>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -305,6 +323,35 @@ pub enum Payload {
         reason: String,
         usage: CallUsage,
     },
+    /// Planner → reviewer: what the evidence shows on sub-question `index` (its synthesis section).
+    SynthesisRequest {
+        question: String,
+        index: u32,
+        sub_question: String,
+        /// The evidence that bears on the sub-question: the only passages the section may cite.
+        evidence: Vec<EvidencePassage>,
+        seed: u64,
+    },
+    /// The section written, each citation judged (two model calls: `usage` is their sum).
+    SynthesisReady {
+        section: crate::SynthesisSection,
+        usage: CallUsage,
+    },
+    /// Planner → reviewer: how these pairs of passages (from different papers, on sub-question
+    /// `index`) bear on each other; pairs the same model judged before are taken from the store.
+    RelateRequest {
+        index: u32,
+        pairs: Vec<(EvidencePassage, EvidencePassage)>,
+        seed: u64,
+    },
+    /// Every pair judged; `usage` is the one call made for those not judged before (none when all
+    /// were: `asked` is 0).
+    RelationsReady {
+        index: u32,
+        relations: Vec<crate::PassageRelation>,
+        asked: u32,
+        usage: CallUsage,
+    },
     /// Any agent's reply when it could not do what it was asked.
     TaskFailed {
         failure: AgentFailure,
@@ -365,6 +412,10 @@ impl Payload {
             Payload::ReviewReady { .. } => "review_ready",
             Payload::JudgeRequest { .. } => "judge_request",
             Payload::JudgeReady { .. } => "judge_ready",
+            Payload::SynthesisRequest { .. } => "synthesis_request",
+            Payload::SynthesisReady { .. } => "synthesis_ready",
+            Payload::RelateRequest { .. } => "relate_request",
+            Payload::RelationsReady { .. } => "relations_ready",
             Payload::TaskFailed { .. } => "task_failed",
             Payload::RoundFinished { .. } => "round_finished",
             Payload::PaperPinned { .. } => "paper_pinned",
@@ -390,13 +441,26 @@ impl Payload {
         )
     }
 
+    /// Model calls a request of this kind makes when answered: a synthesis section is written, then
+    /// its citations judged.
+    pub fn model_calls(&self) -> u64 {
+        match self {
+            Payload::RetrieveRequest { .. } => 0,
+            Payload::SynthesisRequest { .. } | Payload::SynthesisReady { .. } => 2,
+            Payload::RelationsReady { asked, .. } => u64::from((*asked).min(1)),
+            _ => 1,
+        }
+    }
+
     /// The model usage a reply reports, if it came from a model call.
     pub fn usage(&self) -> Option<&CallUsage> {
         match self {
             Payload::PlanReady { usage, .. }
             | Payload::HypothesisReady { usage, .. }
             | Payload::ReviewReady { usage, .. }
-            | Payload::JudgeReady { usage, .. } => Some(usage),
+            | Payload::JudgeReady { usage, .. }
+            | Payload::SynthesisReady { usage, .. }
+            | Payload::RelationsReady { usage, .. } => Some(usage),
             _ => None,
         }
     }

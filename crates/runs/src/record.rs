@@ -1,7 +1,10 @@
 use std::collections::BTreeMap;
 
 use hypatia_research::{AgentFailure, Envelope, FailureKind, Payload};
-use hypatia_research::{EvidencePassage, Hypothesis, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery};
+use hypatia_research::{
+    EvidencePassage, Hypothesis, PassageRelation, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery,
+    SynthesisSection,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::elo;
@@ -72,6 +75,10 @@ pub struct RunRecord {
     /// By id; `order` keeps the order they were composed in.
     pub hypotheses: BTreeMap<String, Hypothesis>,
     pub reviews: BTreeMap<String, Review>,
+    /// Synthesis sections by the sub-question's index in the plan.
+    pub syntheses: BTreeMap<u32, SynthesisSection>,
+    /// Judged pairs of passages by the sub-question's index.
+    pub relations: BTreeMap<u32, Vec<PassageRelation>>,
     pub matches: Vec<MatchRecord>,
     pub failures: Vec<FailureRecord>,
     /// Every request by id, and every reply by the id of its request.
@@ -123,7 +130,7 @@ impl RunRecord {
         }
         self.last_ms = self.last_ms.max(envelope.time_ms);
         if let Some(usage) = envelope.payload.usage() {
-            self.usage.model_calls += 1;
+            self.usage.model_calls += envelope.payload.model_calls();
             self.usage.prompt_tokens += usage.prompt_tokens;
             self.usage.cached_prompt_tokens += usage.cached_prompt_tokens;
             self.usage.completion_tokens += usage.completion_tokens;
@@ -137,8 +144,16 @@ impl RunRecord {
             | Payload::GenerateRequest { .. }
             | Payload::ReviseRequest { .. }
             | Payload::ReviewRequest { .. }
-            | Payload::JudgeRequest { .. } => {
+            | Payload::JudgeRequest { .. }
+            | Payload::SynthesisRequest { .. }
+            | Payload::RelateRequest { .. } => {
                 self.requests.insert(envelope.id.clone(), envelope.clone());
+            }
+            Payload::SynthesisReady { section, .. } => {
+                self.syntheses.insert(section.index, section.clone());
+            }
+            Payload::RelationsReady { index, relations, .. } => {
+                self.relations.insert(*index, relations.clone());
             }
             Payload::PlanReady { plan, .. } => self.plan = Some(plan.clone()),
             Payload::EvidenceReady { evidence, skipped } => {
@@ -262,6 +277,18 @@ impl RunRecord {
             .flatten()
             .find(|p| &p.passage_id == id)
             .or_else(|| self.steering.offered(id))
+    }
+
+    /// A passage synthesis section `index` was given (its request's evidence).
+    pub fn synthesis_passage(&self, index: u32, id: &hypatia_core::PassageId) -> Option<&EvidencePassage> {
+        let request = self
+            .requests
+            .values()
+            .find(|r| matches!(&r.payload, Payload::SynthesisRequest { index: i, .. } if *i == index))?;
+        match &request.payload {
+            Payload::SynthesisRequest { evidence, .. } => evidence.iter().find(|p| &p.passage_id == id),
+            _ => None,
+        }
     }
 
     /// The evidence a task built now is given (`None` until the retriever answered).

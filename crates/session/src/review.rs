@@ -34,6 +34,8 @@ pub struct NewReview {
     /// The seed of every model call; `None`: the configured seed, else a new one.
     pub seed: Option<u64>,
     pub budget: Budget,
+    /// Write a synthesis section per sub-question (what the evidence shows, each citation judged).
+    pub synthesis: bool,
 }
 
 impl NewReview {
@@ -46,6 +48,7 @@ impl NewReview {
             evidence: defaults::EVIDENCE,
             seed: None,
             budget: Budget::default(),
+            synthesis: defaults::SYNTHESIS,
         }
     }
 
@@ -74,6 +77,7 @@ impl NewReview {
             model: model.description.clone(),
             model_file: model.file.clone(),
             provenance: Some(model.provenance.clone()),
+            synthesis: self.synthesis,
         }
     }
 }

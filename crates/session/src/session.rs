@@ -48,17 +48,7 @@ impl Session {
         config: &ModelConfig,
         call_timeout: Duration,
     ) -> Session {
-        let parallel_calls = parallel_calls(config);
-        let thinker = Thinker::new(
-            built.llm,
-            built.prompts,
-            ThinkerSettings {
-                sampling: default_sampling(&config.settings.generation),
-                parallel_calls,
-                call_timeout: call_timeout.max(Duration::from_secs(1)),
-            },
-        );
-        Session::start(project, thinker, parallel_calls)
+        Session::start(project, thinker(built, config, call_timeout), parallel_calls(config))
     }
 
     pub fn bus(&self) -> &Bus {
@@ -71,6 +61,20 @@ impl Session {
             agent.shutdown(&self.bus).await;
         }
     }
+}
+
+/// One thinker over `built`, sampled and bounded as `config` says: what every use case of a model
+/// (a review, a quick answer, the judge's evaluation) calls it through.
+pub fn thinker(built: BuiltModel, config: &ModelConfig, call_timeout: Duration) -> Thinker {
+    Thinker::new(
+        built.llm,
+        built.prompts,
+        ThinkerSettings {
+            sampling: default_sampling(&config.settings.generation),
+            parallel_calls: parallel_calls(config),
+            call_timeout: call_timeout.max(Duration::from_secs(1)),
+        },
+    )
 }
 
 /// Model calls in flight at once: the configured `max_sequences`, else [`DEFAULT_PARALLEL_CALLS`].

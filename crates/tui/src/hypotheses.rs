@@ -270,6 +270,14 @@ fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'stat
         }
         lines.push(Line::from(""));
     }
+    if !h.contested.is_empty() {
+        let ids: Vec<&str> = h.contested.iter().map(|id| id.as_str()).collect();
+        lines.push(Line::from(Span::styled(
+            format!("Contested: another paper's passage contradicts {}", ids.join(", ")),
+            theme.bad(),
+        )));
+        lines.push(Line::from(""));
+    }
     lines.push(Line::from(Span::styled("Evidence".to_owned(), theme.key())));
     for (index, cited) in h.citations.iter().enumerate() {
         let marker = if index == citation { "▶ " } else { "  " };
@@ -286,6 +294,16 @@ fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'stat
             ),
         ]));
         lines.push(Line::from(format!("  “{}”", cited.text)));
+        // A citation that does not support the hypothesis stands out.
+        let judged = match cited.support {
+            Some(hypatia_research::Support::Supports) => theme.good(),
+            Some(_) => theme.bad(),
+            None => theme.muted(),
+        };
+        lines.push(Line::from(Span::styled(
+            format!("  {}", cited.support_summary()),
+            judged,
+        )));
     }
     Text::from(lines)
 }

@@ -202,6 +202,7 @@ fn journal() -> Vec<Envelope> {
                     model: "llama:tiny.gguf".into(),
                     model_file: None,
                     provenance: None,
+                    synthesis: false,
                 },
             },
         ),
@@ -491,6 +492,7 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
         model: "llama:tiny.gguf".into(),
         model_file: None,
         provenance: None,
+        synthesis: false,
     };
     let start = Envelope::new(
         run,
