@@ -258,9 +258,10 @@ fn eval_claims_with_the_real_model_judges_a_scifact_slice() {
         "the real model gave no valid judgement for {unanswered} of 8 pairs: {report}"
     );
     for judgement in report["judgements"].as_array().expect("judgements") {
+        // A kept judgement has a reason in words (one at least, as the judge's check asks).
         if !judgement["predicted"].is_null() {
             assert!(
-                prose_words(judgement["reason"].as_str().expect("reason")) >= 2,
+                prose_words(judgement["reason"].as_str().expect("reason")) >= 1,
                 "{judgement}"
             );
         }
