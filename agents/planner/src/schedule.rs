@@ -268,8 +268,8 @@ fn add_syntheses(
     if !settings.synthesis {
         return;
     }
-    for (index, sub_question) in sub_questions(record, settings).into_iter().enumerate() {
-        let task = synthesis_task(index);
+    for (index, sub_question) in record.sub_questions(settings).into_iter().enumerate() {
+        let task = RunRecord::synthesis_task(index);
         let passages = section_evidence(evidence, &sub_question, &settings.question);
         let pairs = related_pairs(&passages);
         // Nothing bears on it: no section is written (a task already sent is still carried out).
@@ -332,18 +332,6 @@ fn related_pairs(passages: &[EvidencePassage]) -> Vec<(EvidencePassage, Evidence
         .take(RELATED_PAIRS)
         .map(|(_, i, j)| (passages[i].clone(), passages[j].clone()))
         .collect()
-}
-
-pub fn synthesis_task(index: usize) -> String {
-    format!("synth.{}", index + 1)
-}
-
-/// The plan's sub-questions, or the question alone when the plan has none (it failed, or fell back).
-pub fn sub_questions(record: &RunRecord, settings: &RunSettings) -> Vec<String> {
-    match &record.plan {
-        Some(plan) if !plan.sub_questions.is_empty() => plan.sub_questions.iter().map(|s| s.question.clone()).collect(),
-        _ => vec![settings.question.clone()],
-    }
 }
 
 /// The evidence sharing most words with `sub_question`, best first (evidence order breaks ties). The

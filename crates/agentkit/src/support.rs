@@ -120,24 +120,36 @@ pub async fn judge_support(
     }
     let ids: Vec<String> = cited.iter().map(|p| p.passage_id.as_str().to_owned()).collect();
     let context = json!({ "statement": escape_data(statement), "cited": evidence_items_cut(cited, passage_chars) });
+    let answer = ask_support(thinker, "support_user", &context, &ids, seed, cancel).await?;
+    Ok((read_support(&answer.value, cited)?, answer.usage))
+}
+
+/// One call judging each of `keys`, its user prompt rendered from `context`.
+async fn ask_support(
+    thinker: &Thinker,
+    user: &str,
+    context: &Value,
+    keys: &[String],
+    seed: u64,
+    cancel: &CancellationToken,
+) -> Result<crate::Answer, AgentFailure> {
     let schema = json!({
         "type": "object",
-        "properties": { "support": support_schema(&ids) },
+        "properties": { "support": support_schema(keys) },
         "required": ["support"],
         "additionalProperties": false,
     });
-    let answer = thinker
+    thinker
         .ask(
-            ("support_system", "support_user"),
-            &context,
+            ("support_system", user),
+            context,
             schema,
             &check_support(ProseCheck::new()),
             seed,
-            support_tokens(cited.len()),
+            support_tokens(keys.len()),
             cancel,
         )
-        .await?;
-    Ok((read_support(&answer.value, cited)?, answer.usage))
+        .await
 }
 
 /// The key a citation of statement `number` (1-based) of `passage` is judged under.
@@ -176,23 +188,7 @@ pub async fn judge_statements(
             "keys": s.citations.iter().map(|id| statement_key(i + 1, id)).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
-    let schema = json!({
-        "type": "object",
-        "properties": { "support": support_schema(&keys) },
-        "required": ["support"],
-        "additionalProperties": false,
-    });
-    let answer = thinker
-        .ask(
-            ("support_system", "support_statements_user"),
-            &context,
-            schema,
-            &check_support(ProseCheck::new()),
-            seed,
-            support_tokens(keys.len()),
-            cancel,
-        )
-        .await?;
+    let answer = ask_support(thinker, "support_statements_user", &context, &keys, seed, cancel).await?;
     let judged = read_keyed(&answer.value)?;
     let per_statement = statements
         .iter()

@@ -782,15 +782,12 @@ fn synthesis_entries(
     if record.evidence.is_none() {
         return Vec::new();
     }
-    let sub_questions: Vec<String> = match &record.plan {
-        Some(plan) if !plan.sub_questions.is_empty() => plan.sub_questions.iter().map(|s| s.question.clone()).collect(),
-        _ => vec![settings.question.clone()],
-    };
-    sub_questions
+    record
+        .sub_questions(settings)
         .into_iter()
         .enumerate()
         .map(|(index, sub_question)| {
-            let task = format!("synth.{}", index + 1);
+            let task = RunRecord::synthesis_task(index);
             // Contradictions first: they are what a reader must not miss.
             let mut relations: Vec<RelationEntry> = record
                 .relations

@@ -279,6 +279,22 @@ impl RunRecord {
             .or_else(|| self.steering.offered(id))
     }
 
+    /// What the synthesis sections are about: the plan's sub-questions, or the question alone when the
+    /// plan has none (it failed, or fell back). The planner schedules from it and reports show it.
+    pub fn sub_questions(&self, settings: &RunSettings) -> Vec<String> {
+        match &self.plan {
+            Some(plan) if !plan.sub_questions.is_empty() => {
+                plan.sub_questions.iter().map(|s| s.question.clone()).collect()
+            }
+            _ => vec![settings.question.clone()],
+        }
+    }
+
+    /// The task id of synthesis section `index` (0-based).
+    pub fn synthesis_task(index: usize) -> String {
+        format!("synth.{}", index + 1)
+    }
+
     /// A passage synthesis section `index` was given (its request's evidence).
     pub fn synthesis_passage(&self, index: u32, id: &hypatia_core::PassageId) -> Option<&EvidencePassage> {
         let request = self
