@@ -12,9 +12,7 @@ mod synthesis;
 
 use std::sync::Arc;
 
-use hypatia_agentkit::{
-    ProseCheck, Thinker, check_support, escape_data, evidence_items, read_support, support_schema, support_tokens,
-};
+use hypatia_agentkit::{ProseCheck, Thinker, check_support, escape_data, evidence_items, read_support, support_schema};
 use hypatia_bus::Agent;
 use hypatia_project::Project;
 use hypatia_project::SearchRequest;
@@ -34,8 +32,6 @@ pub const RESTATEMENT_COVERAGE: f64 = 0.8;
 pub const BEARING_COVERAGE: f64 = 0.1;
 /// Papers compared for novelty.
 const CLOSEST_PAPERS: usize = 3;
-const REVIEW_TOKENS: u32 = 700;
-const JUDGE_TOKENS: u32 = 500;
 
 pub struct Reviewer {
     project: Arc<Project>,
@@ -175,13 +171,12 @@ impl Reviewer {
         });
         let answer = self
             .thinker
-            .ask(
+            .ask_uncut(
                 ("review_system", "review_user"),
                 &context,
                 review_schema(&cited_ids),
                 &check_support(ProseCheck::new().field("critique", 4)),
                 seed,
-                REVIEW_TOKENS + support_tokens(cited.len()),
                 cancel,
             )
             .await?;
@@ -238,13 +233,12 @@ impl Reviewer {
         });
         let answer = self
             .thinker
-            .ask(
+            .ask_uncut(
                 ("judge_system", "judge_user"),
                 &context,
                 judge_schema(),
                 &ProseCheck::new().field("reason", 3),
                 seed,
-                JUDGE_TOKENS,
                 cancel,
             )
             .await?;

@@ -9,9 +9,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-/// A pair's key (two passage ids), relation and reason.
-const TOKENS_PER_PAIR: u32 = 180;
-
 #[derive(Debug, Deserialize)]
 struct ModelRelation {
     relation: String,
@@ -77,15 +74,14 @@ pub async fn relate(
                 json!({ "key": escape_data(key), "first": items[0], "second": items[1] })
             }).collect::<Vec<_>>(),
         });
-        let prose = ProseCheck::new().field("relations/*/reason", 2);
+        let prose = ProseCheck::new().field("relations/*/reason", 1);
         let answer = thinker
-            .ask(
+            .ask_uncut(
                 ("relation_system", "relation_user"),
                 &context,
                 relations_schema(&keys),
                 &prose,
                 seed,
-                100 + TOKENS_PER_PAIR * keys.len() as u32,
                 cancel,
             )
             .await?;
@@ -131,7 +127,7 @@ fn relations_schema(keys: &[String]) -> Value {
         "type": "object",
         "properties": {
             "relation": { "type": "string", "enum": labels },
-            "reason": { "type": "string", "minLength": 5, "maxLength": 240 },
+            "reason": { "type": "string", "minLength": 5, "maxLength": 200 },
         },
         "required": ["relation", "reason"],
         "additionalProperties": false,

@@ -11,8 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 const MAX_STATEMENTS: usize = 3;
 const MAX_CITATIONS: usize = 3;
-/// Statements, cited ids (a dozen tokens each in a large vocabulary), agreement, disagreement, gaps.
-const WRITE_TOKENS: u32 = 1100;
 
 #[derive(Debug, Deserialize)]
 struct ModelSection {
@@ -56,13 +54,12 @@ pub async fn synthesise(
         .field("gaps/*", 4)
         .sources(evidence.iter().map(|p| (p.passage_id.as_str(), p.text.as_str())));
     let written = thinker
-        .ask(
+        .ask_uncut(
             ("synthesis_system", "synthesis_user"),
             &context,
             section_schema(&ids),
             &prose,
             seed,
-            WRITE_TOKENS,
             cancel,
         )
         .await?;
@@ -116,7 +113,7 @@ fn section_schema(ids: &[String]) -> Value {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": prose(20, 400),
+                        "text": prose(20, 300),
                         "citations": {
                             "type": "array",
                             "minItems": 1,
@@ -128,9 +125,9 @@ fn section_schema(ids: &[String]) -> Value {
                     "additionalProperties": false,
                 },
             },
-            "agreement": prose(10, 300),
-            "disagreement": prose(10, 300),
-            "gaps": { "type": "array", "minItems": 1, "maxItems": 3, "items": prose(10, 250) },
+            "agreement": prose(10, 240),
+            "disagreement": prose(10, 240),
+            "gaps": { "type": "array", "minItems": 1, "maxItems": 3, "items": prose(10, 200) },
         },
         "required": ["statements", "agreement", "disagreement", "gaps"],
         "additionalProperties": false,

@@ -14,8 +14,6 @@ mod words;
 pub use data::{EvidenceItem, PROMPT_PASSAGE_CHARS, escape_data, evidence_items, evidence_items_cut};
 pub use prose::ProseCheck;
 pub use seed::task_seed;
-pub use support::{
-    check_support, judge_statements, judge_support, read_support, statement_key, support_schema, support_tokens,
-};
+pub use support::{check_support, judge_statements, judge_support, read_support, statement_key, support_schema};
 pub use thinker::{Answer, Thinker, ThinkerSettings};
 pub use words::{content_words, coverage};

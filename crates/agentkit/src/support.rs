@@ -15,12 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{ProseCheck, Thinker, escape_data, evidence_items_cut};
 
-/// Tokens for one passage's judgement: its key (a passage id is a dozen tokens in a large vocabulary),
-/// label and reason. Generous: a small model may spend a token per character, and a cut answer is
-/// no JSON at all.
-pub const SUPPORT_TOKENS_PER_PASSAGE: u32 = 160;
-/// Tokens every support answer needs beside its passages.
-const SUPPORT_TOKENS_BASE: u32 = 100;
 /// Where the reasons are in an answer, as a [`ProseCheck`] path.
 pub const SUPPORT_REASON_PATH: &str = "support/*/reason";
 
@@ -38,7 +32,7 @@ pub fn support_schema(keys: &[String]) -> Value {
         "type": "object",
         "properties": {
             "label": { "type": "string", "enum": labels },
-            "reason": { "type": "string", "minLength": 5, "maxLength": 240 },
+            "reason": { "type": "string", "minLength": 5, "maxLength": 200 },
         },
         "required": ["label", "reason"],
         "additionalProperties": false,
@@ -101,11 +95,6 @@ fn judgement(
     })
 }
 
-/// Tokens an answer judging `passages` citations needs, beside whatever else it says.
-pub fn support_tokens(passages: usize) -> u32 {
-    SUPPORT_TOKENS_BASE + SUPPORT_TOKENS_PER_PASSAGE * passages as u32
-}
-
 /// One model call judging each of `cited` (its text cut at `passage_chars`) against `statement`.
 pub async fn judge_support(
     thinker: &Thinker,
@@ -140,13 +129,12 @@ async fn ask_support(
         "additionalProperties": false,
     });
     thinker
-        .ask(
+        .ask_uncut(
             ("support_system", user),
             context,
             schema,
             &check_support(ProseCheck::new()),
             seed,
-            support_tokens(keys.len()),
             cancel,
         )
         .await

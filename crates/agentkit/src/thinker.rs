@@ -61,6 +61,24 @@ impl Thinker {
             .map_err(|error| AgentFailure::fatal(format!("prompt `{prompt}`: {error}")))
     }
 
+    /// [`Thinker::ask`] with room for the longest answer `schema` allows
+    /// ([`hypatia_llm::answer_token_ceiling`]): a model that rambles is stopped by the schema's own
+    /// bounds, never cut by the token limit into an answer that is no JSON. For answers whose every
+    /// string is bounded (judgements, syntheses, answers).
+    pub async fn ask_uncut(
+        &self,
+        prompts: (&str, &str),
+        context: &impl Serialize,
+        schema: Value,
+        prose: &ProseCheck,
+        seed: u64,
+        cancel: &CancellationToken,
+    ) -> Result<Answer, AgentFailure> {
+        let max_tokens = hypatia_llm::answer_token_ceiling(&schema);
+        self.ask(prompts, context, schema, prose, seed, max_tokens, cancel)
+            .await
+    }
+
     /// One model call whose answer must satisfy `schema` and `prose`: the prompts named
     /// (system, user), both rendered with `context`.
     #[allow(clippy::too_many_arguments)]

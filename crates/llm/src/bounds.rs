@@ -138,6 +138,69 @@ fn bound_strings(schema: &mut Value, max_chars: u64) {
     }
 }
 
+/// Tokens of whitespace counted per key or item: a grammar lets a model indent and break lines
+/// between them, and small models do.
+const WHITESPACE_TOKENS: u64 = 3;
+/// Characters counted for a value whose length the schema cannot bound (a number, say).
+const SCALAR_CHARS: u64 = 12;
+
+/// The most tokens an answer satisfying `schema` can take, at one token per character (the worst a
+/// tokenizer does on text that is not prose: a small model rambling in punctuation, or keys of ids)
+/// with its keys, quotes, brackets and whitespace. A call whose `max_tokens` is this can be cut off by
+/// nothing but the schema's own bounds, so its answer is never cut into invalid JSON. A string without
+/// `maxLength` counts as the shortest bound [`bounded_for_budget`] gives one: bound the strings that
+/// matter before asking.
+pub fn answer_token_ceiling(schema: &Value) -> u32 {
+    u32::try_from(ceiling_chars(schema)).unwrap_or(u32::MAX)
+}
+
+fn ceiling_chars(schema: &Value) -> u64 {
+    let Value::Object(object) = schema else {
+        return SCALAR_CHARS;
+    };
+    if let Some(Value::Array(values)) = object.get("enum") {
+        return values
+            .iter()
+            .map(|v| v.to_string().chars().count() as u64)
+            .max()
+            .unwrap_or(0);
+    }
+    let alternatives = ["anyOf", "oneOf"]
+        .iter()
+        .filter_map(|key| object.get(*key).and_then(Value::as_array))
+        .flat_map(|list| list.iter().map(ceiling_chars))
+        .max();
+    if let Some(longest) = alternatives {
+        return longest;
+    }
+    let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "string" => {
+            2 + object
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(MIN_STRING_CHARS)
+        }
+        "array" => {
+            let items = object
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(DEFAULT_MAX_ITEMS);
+            let item = object.get("items").map_or(SCALAR_CHARS, ceiling_chars);
+            2 + items.saturating_mul(item + 1 + WHITESPACE_TOKENS)
+        }
+        "object" => {
+            let properties = object.get("properties").and_then(Value::as_object);
+            2 + properties.map_or(0, |map| {
+                map.iter()
+                    .map(|(key, value)| key.chars().count() as u64 + 4 + WHITESPACE_TOKENS + ceiling_chars(value))
+                    .sum()
+            })
+        }
+        _ => SCALAR_CHARS,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -202,5 +265,32 @@ mod tests {
     fn a_bounded_schema_is_unchanged() {
         let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
         assert_eq!(bounded_for_budget(&schema, 100), schema);
+    }
+
+    #[test]
+    fn the_ceiling_counts_every_character_an_answer_can_hold() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "label": {"type": "string", "enum": ["supports", "unrelated"]},
+                "reason": {"type": "string", "maxLength": 100},
+                "tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "maxLength": 10}},
+            },
+        });
+        // {} + "label": "unrelated" + "reason": 100 + 2 quotes + "tags": [2 × (12 + comma)] + whitespace.
+        let label = 5 + 4 + 3 + 11;
+        let reason = 6 + 4 + 3 + 102;
+        let tags = 4 + 4 + 3 + 2 + 2 * (12 + 1 + 3);
+        assert_eq!(answer_token_ceiling(&schema), 2 + label + reason + tags);
+        // Every answer the schema allows fits; a longer reason raises the ceiling by as much.
+        let longest =
+            json!({"label": "unrelated", "reason": "x".repeat(100), "tags": ["y".repeat(10), "z".repeat(10)]});
+        // Pretty-printed, each run of whitespace one token (as tokenizers merge them).
+        let pretty = serde_json::to_string_pretty(&longest).unwrap();
+        let tokens = pretty
+            .split_whitespace()
+            .map(|word| word.chars().count() + 1)
+            .sum::<usize>();
+        assert!(tokens as u32 <= answer_token_ceiling(&schema), "{tokens}");
     }
 }

@@ -17,7 +17,7 @@ mod think;
 mod usage;
 
 pub use backend::{BoxFuture, CallControl, ChatBackend};
-pub use bounds::bounded_for_budget;
+pub use bounds::{answer_token_ceiling, bounded_for_budget};
 pub use client::{JsonAnswer, Llm, TextAnswer};
 pub use embed::{EmbedRole, EmbedderIdentity, EmbeddingBackend, normalized, prefixes_label};
 pub use error::{ErrorKind, LlmError};

@@ -19,8 +19,6 @@ use tokio_util::sync::CancellationToken;
 
 /// A passage bears on the question when it holds at least this share of the question's content words.
 pub const RELEVANT_COVERAGE: f64 = 0.34;
-/// The answer's prose and cited ids, with room for a model that spends a token per character.
-const ANSWER_TOKENS: u32 = 1000;
 const MAX_CITATIONS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
@@ -202,13 +200,12 @@ pub async fn compose_answer(
         "evidence": evidence_items(&gathered.relevant),
     });
     let written = thinker
-        .ask(
+        .ask_uncut(
             ("answer_system", "answer_user"),
             &context,
             answer_schema(&ids),
             &ProseCheck::new().field("answer", 5),
             task_seed(options.seed, "answer"),
-            ANSWER_TOKENS,
             cancel,
         )
         .await?;
