@@ -84,6 +84,12 @@ fn a_second_run_reuses_the_first_runs_judgements_without_a_model_call() {
     assert_eq!(listed.len(), judged.len(), "each pair is kept once: {listed:?}");
     for item in listed {
         assert!(["agree", "contradict", "unrelated"].contains(&item["relation"].as_str().expect("relation")));
+        // Kept under the model's content, not its file name.
+        let model = item["model"].as_str().expect("model");
+        assert!(
+            model.strip_prefix("gguf:sha256:").is_some_and(|hash| hash.len() == 64),
+            "{model}"
+        );
         assert_eq!(item["run_id"], first_id);
         for side in ["first", "second"] {
             assert!(item[side]["text"].as_str().is_some_and(|t| !t.is_empty()), "{item}");
@@ -107,4 +113,13 @@ fn a_second_run_reuses_the_first_runs_judgements_without_a_model_call() {
         project.json(&["claims", "--all", "--json"]).as_array().map(Vec::len),
         Some(judged.len())
     );
+
+    // The same weights under another file name are the same model: nothing asked again.
+    let renamed_dir = tempfile::tempdir().expect("tempdir");
+    let renamed = renamed_dir.path().join("same-weights-other-name.gguf");
+    std::fs::copy(&model, &renamed).expect("copy the model");
+    let third = review(&project, &corpus, &renamed);
+    let (again, asked) = relations_of(project.path(), third["run_id"].as_str().expect("run id"));
+    assert_eq!(pairs(&again), pairs(&judged));
+    assert_eq!(asked, 0, "the renamed file's pairs were judged before");
 }

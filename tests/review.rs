@@ -106,6 +106,39 @@ pub(crate) fn check_run(project: &Path, report: &Value) {
 /// The report against its journal: nothing lost or duplicated, every citation given and stored, the
 /// ratings replayed, `runs show` equal. With `every_stage`, every kind of task must have run (a real
 /// model's refused tasks may leave a stage out).
+/// Hypotheses are composed once every synthesis section is written or has failed, each given the
+/// gaps the sections found; a gap a hypothesis names is one of those, word for word.
+fn check_gaps(envelopes: &[Envelope], record: &RunRecord, hypotheses: &[Value]) {
+    let position = |id: &str| envelopes.iter().position(|e| e.id == id);
+    let last_section = envelopes
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.id.starts_with(RunRecord::SYNTHESIS_TASK_PREFIX) && e.id.ends_with("/reply"))
+        .map(|(at, _)| at)
+        .max();
+    let gaps = record.gaps();
+    for request in envelopes.iter() {
+        if let Payload::GenerateRequest { gaps: given, .. } = &request.payload {
+            if let Some(last) = last_section {
+                let at = position(&request.id).expect("journaled");
+                assert!(at > last, "{} was sent before every section was written", request.id);
+            }
+            assert_eq!(given, &gaps, "{} was not given the gaps the sections found", request.id);
+        }
+    }
+    for hypothesis in hypotheses {
+        if hypothesis["gap"].is_null() {
+            continue;
+        }
+        let named: hypatia_research::Gap = serde_json::from_value(hypothesis["gap"].clone()).expect("a gap");
+        assert!(
+            gaps.contains(&named),
+            "{} addresses a gap no section found: {named:?}",
+            hypothesis["id"]
+        );
+    }
+}
+
 pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
     let run_id = report["run_id"].as_str().expect("run_id");
     let envelopes = journal(project, run_id);
@@ -194,6 +227,7 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
         }
         check_support(hypothesis);
     }
+    check_gaps(&envelopes, &record, hypotheses);
     let synthesis_judged = check_synthesis(project, &record, report);
     let judged: usize = hypotheses
         .iter()
@@ -511,6 +545,7 @@ pub(crate) fn export_and_check(project: &Path, report: &Value, charts: bool) {
             prediction: "p".into(),
             experiment: "e".into(),
             citations: vec![invented.parse().expect("a well-formed passage id")],
+            gap: None,
         };
         let doctored = Envelope::new(
             run_id,

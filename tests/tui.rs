@@ -160,6 +160,15 @@ fn a_review_started_in_the_terminal_ui_runs_to_its_leaderboard_and_exports() {
     tmux.keys(&["3"]);
     let board = tmux.wait_for("rating");
     assert!(board.contains("h1") && board.contains("h2"), "{board}");
+    // The run's synthesis, one section per sub-question, whatever the tiny model managed.
+    tmux.keys(&["4"]);
+    let literature = tmux.wait_for("what the literature shows");
+    assert!(
+        ["written", "failed", "no_evidence"]
+            .iter()
+            .any(|status| literature.contains(status)),
+        "{literature}"
+    );
     tmux.keys(&["e"]);
     tmux.wait_for("exported");
     let reports: Vec<String> = std::fs::read_dir(project.path().join("reports"))

@@ -91,7 +91,13 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     let built = build_llm(&config).await?;
     let model = ModelRecord::of(&built, &config, &project).await?;
     let project = Arc::new(project);
-    let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
+    let session = Session::with_model(
+        project.clone(),
+        built,
+        &model.provenance.model,
+        &config,
+        call_timeout(&args.engine),
+    );
     let run_id = review.run_id();
     let _lock = project.lock_run(&run_id)?;
     start_review(session.bus(), &run_id, &review, &model, &config).await?;
@@ -127,8 +133,16 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
     }
     let config = resumption.config;
     super::attach_embedding(&mut project, explicit_project, flags.embedding_model.clone(), false).await?;
+    // The model it goes on with, by content: what the judgements it keeps are keyed by.
+    let model = ModelRecord::of(&built, &config, &project).await?;
     let project = Arc::new(project);
-    let session = Session::with_model(project.clone(), built, &config, call_timeout(&args.engine));
+    let session = Session::with_model(
+        project.clone(),
+        built,
+        &model.provenance.model,
+        &config,
+        call_timeout(&args.engine),
+    );
     eprintln!("resuming run {}: {}", run.id, run.question);
     finish(session, project, &run.id, args.json).await
 }

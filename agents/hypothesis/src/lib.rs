@@ -13,12 +13,12 @@ use hypatia_agentkit::{ProseCheck, Thinker, escape_data, evidence_items};
 use hypatia_bus::Agent;
 use hypatia_core::PassageId;
 use hypatia_research::{AgentFailure, AgentName, Envelope, Payload};
-use hypatia_research::{EvidencePassage, Hypothesis};
+use hypatia_research::{EvidencePassage, Gap, Hypothesis};
 use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-pub use schema::{MAX_CITATIONS, hypothesis_schema};
+pub use schema::{MAX_CITATIONS, NO_GAP, hypothesis_schema};
 
 /// Room for the four fields at their longest, in any tokenizer we ship with.
 const MAX_ANSWER_TOKENS: u32 = 1500;
@@ -27,11 +27,12 @@ pub struct HypothesisAgent {
     thinker: Thinker,
 }
 
-/// The hypothesis to write: its id and round, and what it revises.
+/// The hypothesis to write: its id and round, what it revises, and the gaps it may address.
 struct Target<'a> {
     id: &'a str,
     round: u32,
     parent: Option<&'a Hypothesis>,
+    gaps: &'a [Gap],
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +42,9 @@ struct Draft {
     prediction: String,
     experiment: String,
     citations: Vec<String>,
+    /// Present when the request gave gaps: one of their ids, or [`NO_GAP`].
+    #[serde(default)]
+    gap: Option<String>,
 }
 
 impl HypothesisAgent {
@@ -57,7 +61,12 @@ impl HypothesisAgent {
         seed: u64,
         cancel: &CancellationToken,
     ) -> Result<Payload, AgentFailure> {
-        let Target { id, round, parent } = target;
+        let Target {
+            id,
+            round,
+            parent,
+            gaps,
+        } = target;
         if evidence.is_empty() {
             return Err(AgentFailure::task("no evidence to compose a hypothesis from"));
         }
@@ -79,7 +88,7 @@ impl HypothesisAgent {
             .ask(
                 ("hypothesis_system", user_prompt),
                 &context,
-                hypothesis_schema(&allowed),
+                hypothesis_schema(&allowed, &gaps.iter().map(|g| g.id.as_str()).collect::<Vec<_>>()),
                 &prose,
                 seed,
                 MAX_ANSWER_TOKENS,
@@ -89,6 +98,11 @@ impl HypothesisAgent {
         let draft: Draft = serde_json::from_value(answer.value)
             .map_err(|error| AgentFailure::task(format!("the model's hypothesis has the wrong shape: {error}")))?;
         let citations = checked_citations(&draft.citations, &allowed)?;
+        // A revision answers critiques of its parent: it addresses the gap its parent did.
+        let gap = match parent {
+            Some(parent) => parent.gap.clone(),
+            None => checked_gap(draft.gap.as_deref(), gaps)?,
+        };
         let hypothesis = Hypothesis {
             id: id.to_owned(),
             round,
@@ -98,11 +112,27 @@ impl HypothesisAgent {
             prediction: draft.prediction.trim().to_owned(),
             experiment: draft.experiment.trim().to_owned(),
             citations,
+            gap,
         };
         Ok(Payload::HypothesisReady {
             hypothesis,
             usage: answer.usage,
         })
+    }
+}
+
+/// The gap the model named, one of `gaps` (the schema enumerates them; checked again); none when it
+/// was given none or answered [`NO_GAP`].
+fn checked_gap(named: Option<&str>, gaps: &[Gap]) -> Result<Option<Gap>, AgentFailure> {
+    match named {
+        None if gaps.is_empty() => Ok(None),
+        None => Err(AgentFailure::task("the model's hypothesis names no gap")),
+        Some(NO_GAP) => Ok(None),
+        Some(id) => gaps.iter().find(|g| g.id == id).cloned().map(Some).ok_or_else(|| {
+            AgentFailure::task(format!(
+                "the model's hypothesis addresses gap `{id}`, which it was not given"
+            ))
+        }),
     }
 }
 
@@ -141,6 +171,7 @@ impl Agent for HypothesisAgent {
                 hypothesis_id,
                 evidence,
                 inspiration,
+                gaps,
                 seed,
             } => {
                 let items = evidence_items(evidence);
@@ -151,12 +182,16 @@ impl Agent for HypothesisAgent {
                     .collect();
                 let context = json!({
                     "question": escape_data(question), "evidence": items, "inspiration": inspiration,
+                    "gaps": gaps.iter().map(|g| json!({
+                        "id": g.id, "sub_question": escape_data(&g.sub_question), "text": escape_data(&g.text),
+                    })).collect::<Vec<_>>(),
                 });
                 self.compose(
                     Target {
                         id: hypothesis_id,
                         round: 1,
                         parent: None,
+                        gaps,
                     },
                     "generate_user",
                     context,
@@ -192,6 +227,7 @@ impl Agent for HypothesisAgent {
                         id: hypothesis_id,
                         round: *round,
                         parent: Some(parent),
+                        gaps: &[],
                     },
                     "revise_user",
                     context,
@@ -222,5 +258,19 @@ mod tests {
         let invented = checked_citations(&["p0000000000ff#0".to_owned()], &allowed);
         assert!(invented.is_err_and(|e| e.message.contains("p0000000000ff#0")));
         assert!(checked_citations(&[], &allowed).is_err());
+    }
+
+    #[test]
+    fn a_named_gap_must_be_one_given() {
+        let gaps = vec![Gap {
+            id: "1.2".into(),
+            sub_question: "What is known?".into(),
+            text: "No trial compares the two.".into(),
+        }];
+        assert_eq!(checked_gap(Some("1.2"), &gaps).expect("given"), Some(gaps[0].clone()));
+        assert_eq!(checked_gap(Some(NO_GAP), &gaps).expect("none"), None);
+        assert_eq!(checked_gap(None, &[]).expect("none given"), None);
+        assert!(checked_gap(Some("3.1"), &gaps).is_err_and(|e| e.message.contains("3.1")));
+        assert!(checked_gap(None, &gaps).is_err());
     }
 }

@@ -3,11 +3,15 @@ use serde_json::{Value, json};
 /// A hypothesis rests on at most this many passages.
 pub const MAX_CITATIONS: usize = 4;
 
+/// What the model answers for `gap` when its hypothesis addresses none of the gaps given.
+pub const NO_GAP: &str = "none";
+
 /// The answer's schema. Citations are an enum of the given passage ids, so
-/// a grammar-constrained model cannot produce any other.
-pub fn hypothesis_schema(allowed_ids: &[String]) -> Value {
+/// a grammar-constrained model cannot produce any other; when gaps are given, `gap` is one of their
+/// ids or `none`, required.
+pub fn hypothesis_schema(allowed_ids: &[String], gap_ids: &[&str]) -> Value {
     let text = |min: u32, max: u32| json!({ "type": "string", "minLength": min, "maxLength": max });
-    json!({
+    let mut schema = json!({
         "type": "object",
         "properties": {
             "statement": text(10, 300),
@@ -23,5 +27,14 @@ pub fn hypothesis_schema(allowed_ids: &[String]) -> Value {
         },
         "required": ["statement", "rationale", "prediction", "experiment", "citations"],
         "additionalProperties": false,
-    })
+    });
+    if !gap_ids.is_empty() {
+        let mut choices: Vec<&str> = gap_ids.to_vec();
+        choices.push(NO_GAP);
+        schema["properties"]["gap"] = json!({ "type": "string", "enum": choices });
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.push("gap".into());
+        }
+    }
+    schema
 }

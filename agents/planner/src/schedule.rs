@@ -191,6 +191,16 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
     };
     let evidence = &evidence;
     add_syntheses(graph, record, settings, evidence, &request);
+    // Hypotheses say which gap they address, so they wait for the sections that find the gaps
+    // (the pair judgements go on beside them).
+    let sections_pending = graph
+        .graph
+        .node_weights()
+        .any(|node| node.id.starts_with(RunRecord::SYNTHESIS_TASK_PREFIX) && !node.state.is_terminal());
+    if sections_pending {
+        return;
+    }
+    let gaps = record.gaps();
 
     // Round 1: compose, review, tournament.
     let pairs = inspiration_pairs(evidence, settings.hypotheses as usize);
@@ -201,6 +211,7 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
             hypothesis_id: hypothesis_id(slot),
             evidence: evidence.clone(),
             inspiration,
+            gaps: gaps.clone(),
             seed: seed(&task),
         };
         let message = request(&task, AgentName::Hypothesis, payload);
@@ -698,6 +709,7 @@ mod scheduling {
             prediction: "p".into(),
             experiment: "e".into(),
             citations: citations.to_vec(),
+            gap: None,
         }
     }
 
@@ -758,19 +770,8 @@ mod scheduling {
         }));
         let graph = build(&record, &settings);
         let ready: Vec<&str> = graph.ready().iter().map(|n| n.id.as_str()).collect();
-        // Sections go out with the first compositions; the quantum sub-question has no evidence.
-        assert_eq!(
-            ready,
-            [
-                "relate.1",
-                "relate.3",
-                "synth.1",
-                "synth.3",
-                "r1.gen.01",
-                "r1.gen.02",
-                "r1.gen.03"
-            ]
-        );
+        // Sections go out first (hypotheses address their gaps); the quantum sub-question has no evidence.
+        assert_eq!(ready, ["relate.1", "relate.3", "synth.1", "synth.3"]);
         // Pairs from different papers that share words are compared; one paper's passages never are.
         match &graph.node("relate.1").expect("relate.1").request.payload {
             Payload::RelateRequest { pairs, .. } => {
@@ -796,6 +797,45 @@ mod scheduling {
             },
         );
         assert!(old.ready().iter().all(|n| n.stage != Stage::Synthesis));
+        assert!(old.ready().iter().any(|n| n.id == "r1.gen.01"));
+
+        // Once every section is written or has failed, the compositions go out with the gaps found;
+        // the pair judgements need not be done.
+        let synth = |task: &str| graph.node(task).expect("task").request.clone();
+        let section = hypatia_research::SynthesisSection {
+            index: 0,
+            sub_question: "aspirin".into(),
+            statements: vec![],
+            agreement: "a".into(),
+            disagreement: "d".into(),
+            gaps: vec!["No trial in the young.".into(), "No dose comparison.".into()],
+        };
+        record.apply(&synth("synth.1"));
+        record.apply(&synth("synth.3"));
+        record.apply(&synth("synth.1").reply(Payload::SynthesisReady {
+            section,
+            usage: CallUsage::default(),
+        }));
+        assert!(
+            build(&record, &settings)
+                .ready()
+                .iter()
+                .all(|n| n.stage != Stage::Generate)
+        );
+        record.apply(&synth("synth.3").reply(Payload::TaskFailed {
+            failure: hypatia_research::AgentFailure::task("no prose"),
+        }));
+        let graph = build(&record, &settings);
+        let ready: Vec<&str> = graph.ready().iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ready, ["relate.1", "relate.3", "r1.gen.01", "r1.gen.02", "r1.gen.03"]);
+        match &graph.node("r1.gen.02").expect("gen").request.payload {
+            Payload::GenerateRequest { gaps, .. } => {
+                let ids: Vec<&str> = gaps.iter().map(|g| g.id.as_str()).collect();
+                assert_eq!(ids, ["1.1", "1.2"]);
+                assert_eq!(gaps[1].text, "No dose comparison.");
+            }
+            other => panic!("{}", other.kind()),
+        }
     }
 
     #[test]
@@ -928,6 +968,7 @@ mod steering {
                 prediction: "p".into(),
                 experiment: "e".into(),
                 citations: vec![evidence[0].passage_id.clone()],
+                gap: None,
             };
             let payload = match &node.request.payload {
                 Payload::PlanRequest { .. } => Payload::PlanReady {

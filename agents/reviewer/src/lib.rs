@@ -274,7 +274,7 @@ fn review_schema(cited_ids: &[String]) -> Value {
         "type": "object",
         "properties": {
             "support": support_schema(cited_ids),
-            "critique": { "type": "string", "minLength": 10, "maxLength": 500 },
+            "critique": { "type": "string", "minLength": 10, "maxLength": 400 },
             "scores": {
                 "type": "object",
                 "properties": {

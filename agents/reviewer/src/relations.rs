@@ -48,7 +48,7 @@ pub async fn relate(
     seed: u64,
     cancel: &CancellationToken,
 ) -> Result<Payload, AgentFailure> {
-    let model = thinker.describe();
+    let model = thinker.identity();
     let mut known: Vec<Option<PassageRelation>> = Vec::new();
     let mut ask: Vec<usize> = Vec::new();
     for (position, (first, second)) in pairs.iter().enumerate() {
@@ -127,7 +127,7 @@ fn relations_schema(keys: &[String]) -> Value {
         "type": "object",
         "properties": {
             "relation": { "type": "string", "enum": labels },
-            "reason": { "type": "string", "minLength": 5, "maxLength": 200 },
+            "reason": { "type": "string", "minLength": 5, "maxLength": 120 },
         },
         "required": ["relation", "reason"],
         "additionalProperties": false,

@@ -113,7 +113,7 @@ fn section_schema(ids: &[String]) -> Value {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": prose(20, 300),
+                        "text": prose(20, 200),
                         "citations": {
                             "type": "array",
                             "minItems": 1,
@@ -125,9 +125,9 @@ fn section_schema(ids: &[String]) -> Value {
                     "additionalProperties": false,
                 },
             },
-            "agreement": prose(10, 240),
-            "disagreement": prose(10, 240),
-            "gaps": { "type": "array", "minItems": 1, "maxItems": 3, "items": prose(10, 200) },
+            "agreement": prose(10, 160),
+            "disagreement": prose(10, 160),
+            "gaps": { "type": "array", "minItems": 1, "maxItems": 2, "items": prose(10, 140) },
         },
         "required": ["statements", "agreement", "disagreement", "gaps"],
         "additionalProperties": false,

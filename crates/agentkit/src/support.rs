@@ -32,7 +32,7 @@ pub fn support_schema(keys: &[String]) -> Value {
         "type": "object",
         "properties": {
             "label": { "type": "string", "enum": labels },
-            "reason": { "type": "string", "minLength": 5, "maxLength": 200 },
+            "reason": { "type": "string", "minLength": 5, "maxLength": 120 },
         },
         "required": ["label", "reason"],
         "additionalProperties": false,

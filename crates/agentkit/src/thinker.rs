@@ -31,6 +31,8 @@ pub struct Thinker {
     prompts: Arc<Prompts>,
     settings: ThinkerSettings,
     slots: Arc<Semaphore>,
+    /// The model's identity ([`hypatia_research::ModelIdentity::key`]), when the caller knows it.
+    identity: Option<String>,
 }
 
 /// A validated answer and what it cost.
@@ -48,11 +50,25 @@ impl Thinker {
             prompts,
             settings,
             slots,
+            identity: None,
+        }
+    }
+
+    /// The same thinker, knowing its model's identity (what kept judgements are keyed by).
+    pub fn with_identity(self, identity: String) -> Thinker {
+        Thinker {
+            identity: Some(identity),
+            ..self
         }
     }
 
     pub fn describe(&self) -> String {
         self.llm.describe()
+    }
+
+    /// What tells its model from any other: the identity it was given, else the backend's description.
+    pub fn identity(&self) -> String {
+        self.identity.clone().unwrap_or_else(|| self.describe())
     }
 
     pub fn render(&self, prompt: &str, context: &impl Serialize) -> Result<String, AgentFailure> {

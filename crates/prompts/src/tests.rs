@@ -176,7 +176,19 @@ fn agent_prompts_match_their_snapshots() {
         prompts
             .render(
                 "generate_user",
-                &json!({"question": question, "evidence": evidence, "inspiration": evidence}),
+                &json!({"question": question, "evidence": evidence, "inspiration": evidence, "gaps": []}),
+            )
+            .expect("render")
+    );
+    insta::assert_snapshot!(
+        "generate_user_with_gaps",
+        prompts
+            .render(
+                "generate_user",
+                &json!({"question": question, "evidence": evidence, "inspiration": evidence, "gaps": [
+                    {"id": "1.1", "sub_question": "Which pairs help?", "text": "No study compares distant and close pairs."},
+                    {"id": "2.1", "sub_question": "Are judges reliable?", "text": "No blind expert rating."},
+                ]}),
             )
             .expect("render")
     );

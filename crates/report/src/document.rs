@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use hypatia_core::{Paper, PaperId, PassageId};
 use hypatia_research::Payload;
 use hypatia_research::{
-    CitationCheck, EvidencePassage, ModelIdentity, PassageRelation, Plan, Relation, RunProvenance, RunSettings, Scores,
-    SkippedQuery, Support, SupportJudgement, SupportTally,
+    CitationCheck, EvidencePassage, Gap, ModelIdentity, PassageRelation, Plan, Relation, RunProvenance, RunSettings,
+    Scores, SkippedQuery, Support, SupportJudgement, SupportTally,
 };
 use hypatia_runs::elo::INITIAL_RATING;
 use hypatia_runs::{FailureRecord, RunRecord, UsageTotals};
@@ -63,6 +63,11 @@ pub enum ExportError {
          paper: the export was refused"
     )]
     UnresolvedPaper { hypothesis: String, paper: PaperId },
+    #[error(
+        "hypothesis {hypothesis} addresses gap {gap}, which no synthesis section of the run found as written: the \
+         export was refused"
+    )]
+    UnresolvedGap { hypothesis: String, gap: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -161,6 +166,9 @@ pub struct HypothesisEntry {
     pub researcher_critiques: Vec<String>,
     /// Its citations that another paper's passage was judged to contradict: contested evidence.
     pub contested: Vec<PassageId>,
+    /// The gap of the literature it addresses (from the run's synthesis), when it names one.
+    #[serde(default)]
+    pub gap: Option<Gap>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -454,6 +462,7 @@ impl ExportDocument {
                         .filter(|c| contested.contains(c))
                         .cloned()
                         .collect(),
+                    gap: hypothesis.gap.clone(),
                     citations,
                 })
             })
@@ -731,6 +740,16 @@ fn check_integrity(record: &RunRecord, library: &Library) -> Result<(), ExportEr
                     reason,
                 });
             }
+        }
+    }
+    // A gap a hypothesis addresses is one the run's syntheses found, word for word.
+    let gaps = record.gaps();
+    for hypothesis in record.hypotheses.values() {
+        if let Some(gap) = hypothesis.gap.as_ref().filter(|gap| !gaps.contains(gap)) {
+            return Err(ExportError::UnresolvedGap {
+                hypothesis: hypothesis.id.clone(),
+                gap: gap.id.clone(),
+            });
         }
     }
     // A judged pair names passages the run was given, stored as given.

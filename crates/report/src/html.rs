@@ -387,6 +387,15 @@ fn hypothesis_article(out: &mut String, hyp: &HypothesisEntry) {
         out.push_str("</ul></dd>\n");
     }
     out.push_str("</dl>\n");
+    if let Some(gap) = &hyp.gap {
+        let _ = writeln!(
+            out,
+            "<p class=\"gap\"><strong>Addresses gap {}</strong> (on <em>{}</em>): {}</p>",
+            h(&gap.id),
+            h(&gap.sub_question),
+            h(&gap.text)
+        );
+    }
     if !hyp.contested.is_empty() {
         let ids: Vec<String> = hyp
             .contested

@@ -225,6 +225,15 @@ fn hypothesis_section(out: &mut String, h: &HypothesisEntry) {
         }
         out.push('\n');
     }
+    if let Some(gap) = &h.gap {
+        let _ = writeln!(
+            out,
+            "**Addresses gap {}** (on *{}*): {}\n",
+            gap.id,
+            md(&gap.sub_question),
+            md(&gap.text)
+        );
+    }
     if !h.contested.is_empty() {
         let ids: Vec<String> = h.contested.iter().map(|id| format!("`{id}`")).collect();
         let _ = writeln!(

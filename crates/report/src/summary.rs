@@ -3,7 +3,7 @@
 //! README; the export's JSON carries more.
 
 use hypatia_core::{PaperId, PassageId};
-use hypatia_research::{ClosePaper, NoveltyFinding, Plan, Scores, Support, SupportTally};
+use hypatia_research::{ClosePaper, Gap, NoveltyFinding, Plan, Scores, Support, SupportTally};
 use hypatia_runs::{FailureRecord, UsageTotals};
 use serde::Serialize;
 
@@ -60,6 +60,8 @@ pub struct HypothesisReport {
     pub citations: Vec<CitationReport>,
     /// Its citations another paper's passage was judged to contradict.
     pub contested: Vec<PassageId>,
+    /// The gap of the literature it addresses; null when it names none.
+    pub gap: Option<Gap>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +125,7 @@ fn hypothesis(entry: &HypothesisEntry) -> HypothesisReport {
         matches_won: entry.matches_won,
         matches_lost: entry.matches_lost,
         contested: entry.contested.clone(),
+        gap: entry.gap.clone(),
         citations: entry
             .citations
             .iter()

@@ -761,3 +761,31 @@ fn a_synthesis_citing_a_passage_it_was_not_given_is_refused() {
     );
     assert!(error.to_string().contains("synthesis section 1"), "{error}");
 }
+
+#[test]
+fn a_hypothesis_addressing_a_gap_no_section_found_is_refused() {
+    let fixture = fixture();
+    let meta = fixture.meta("completed");
+    let document = ExportDocument::build(&fixture.record, &meta, &fixture.library).expect("the fixture exports");
+    let h1 = document.hypotheses.iter().find(|h| h.id == "h1").expect("h1");
+    assert_eq!(h1.gap.as_ref().map(|g| g.id.as_str()), Some("1.1"));
+    // A doctored journal: the gap's words changed after the section wrote it.
+    let mut record = fixture.record.clone();
+    let gap = record
+        .hypotheses
+        .get_mut("h1")
+        .expect("h1")
+        .gap
+        .as_mut()
+        .expect("a gap");
+    gap.text = "A gap the synthesis never named.".into();
+    let error = ExportDocument::build(&record, &meta, &fixture.library).expect_err("refused");
+    assert_eq!(
+        error,
+        ExportError::UnresolvedGap {
+            hypothesis: "h1".into(),
+            gap: "1.1".into(),
+        }
+    );
+    assert!(error.to_string().contains("gap 1.1"), "{error}");
+}

@@ -17,4 +17,4 @@ pub use envelope::{AgentName, Envelope, now_ms};
 pub use failure::{AgentFailure, FailureKind};
 pub use payload::*;
 pub use support::{Support, SupportJudgement, SupportTally};
-pub use synthesis::{PassageRelation, Relation, SynthesisSection, SynthesisStatement};
+pub use synthesis::{Gap, PassageRelation, Relation, SynthesisSection, SynthesisStatement};

@@ -4,7 +4,7 @@
 use hypatia_core::{PaperId, PassageId, PassageLocation};
 use serde::{Deserialize, Serialize};
 
-use crate::AgentFailure;
+use crate::{AgentFailure, Gap};
 
 /// Everything the user chose for a run: enough to run it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +69,18 @@ pub enum ModelIdentity {
         base_url: String,
         model: String,
     },
+}
+
+impl ModelIdentity {
+    /// What tells this model from any other, for keeping its judgements: a file by its content (the
+    /// same weights under another name are the same model; other weights under the same name are
+    /// not), a server's model by endpoint and name.
+    pub fn key(&self) -> String {
+        match self {
+            ModelIdentity::Local { sha256, .. } => format!("gguf:sha256:{sha256}"),
+            ModelIdentity::Openai { base_url, model } => format!("openai:{base_url}#{model}"),
+        }
+    }
 }
 
 /// Limits on a run. `None` is no limit.
@@ -157,6 +169,10 @@ pub struct Hypothesis {
     pub experiment: String,
     /// Passages it rests on: always a subset of the evidence it was given.
     pub citations: Vec<PassageId>,
+    /// The gap of the literature it addresses, one of those it was given; a revision keeps its
+    /// parent's. None when it was given none (no synthesis) or the model named none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
 }
 
 /// Review scores, each from 1 (poor) to 5 (excellent).
@@ -281,6 +297,9 @@ pub enum Payload {
         hypothesis_id: String,
         evidence: Vec<EvidencePassage>,
         inspiration: Vec<PassageId>,
+        /// What the run's syntheses found missing: the hypothesis names the one it addresses.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        gaps: Vec<Gap>,
         seed: u64,
     },
     /// Planner → hypothesis: revise `parent` in answer to the critiques, as `hypothesis_id`.

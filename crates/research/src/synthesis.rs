@@ -35,6 +35,31 @@ impl SynthesisSection {
     pub fn citations(&self) -> impl Iterator<Item = &PassageId> {
         self.statements.iter().flat_map(|s| s.citations.iter())
     }
+
+    /// Its gaps, each with the id a hypothesis names it by.
+    pub fn gap_refs(&self) -> impl Iterator<Item = Gap> + '_ {
+        self.gaps.iter().enumerate().map(|(n, text)| Gap {
+            id: Gap::id_of(self.index, n),
+            sub_question: self.sub_question.clone(),
+            text: text.clone(),
+        })
+    }
+}
+
+/// A gap a synthesis section found in the literature, as hypotheses address it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// `2.1`: the first gap of the second sub-question's section.
+    pub id: String,
+    pub sub_question: String,
+    pub text: String,
+}
+
+impl Gap {
+    /// The id of gap `n` (0-based) of section `index` (0-based): both counted from 1, as a reader does.
+    pub fn id_of(index: u32, n: usize) -> String {
+        format!("{}.{}", index + 1, n + 1)
+    }
 }
 
 /// What two passages of different papers do to each other, as a model judged it.

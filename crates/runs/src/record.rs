@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use hypatia_research::{AgentFailure, Envelope, FailureKind, Payload};
 use hypatia_research::{
-    EvidencePassage, Hypothesis, PassageRelation, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery,
+    EvidencePassage, Gap, Hypothesis, PassageRelation, Plan, Review, RunSettings, RunStatus, Side, SkippedQuery,
     SynthesisSection,
 };
 use serde::{Deserialize, Serialize};
@@ -290,9 +290,17 @@ impl RunRecord {
         }
     }
 
+    /// What every synthesis task id starts with.
+    pub const SYNTHESIS_TASK_PREFIX: &str = "synth.";
+
     /// The task id of synthesis section `index` (0-based).
     pub fn synthesis_task(index: usize) -> String {
-        format!("synth.{}", index + 1)
+        format!("{}{}", Self::SYNTHESIS_TASK_PREFIX, index + 1)
+    }
+
+    /// Every gap the written synthesis sections found, in section order: what hypotheses address.
+    pub fn gaps(&self) -> Vec<Gap> {
+        self.syntheses.values().flat_map(SynthesisSection::gap_refs).collect()
     }
 
     /// A passage synthesis section `index` was given (its request's evidence).

@@ -129,7 +129,13 @@ impl Inner {
             let model = ModelRecord::of(&built, &config, &self.project)
                 .await
                 .map_err(|e| e.to_string())?;
-            let session = Session::with_model(self.project.clone(), built, &config, DEFAULT_CALL_TIMEOUT);
+            let session = Session::with_model(
+                self.project.clone(),
+                built,
+                &model.provenance.model,
+                &config,
+                DEFAULT_CALL_TIMEOUT,
+            );
             *loaded = Some(Loaded { session, config, model });
         }
         let loaded = loaded.as_ref().ok_or("the model did not load")?;

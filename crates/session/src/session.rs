@@ -9,6 +9,7 @@ use hypatia_hypothesis::HypothesisAgent;
 use hypatia_models::{BuiltModel, ModelConfig, default_sampling};
 use hypatia_planner::PlannerAgent;
 use hypatia_project::Project;
+use hypatia_research::ModelIdentity;
 use hypatia_retriever::Retriever;
 use hypatia_reviewer::Reviewer;
 
@@ -41,14 +42,17 @@ impl Session {
         Session { bus, agents }
     }
 
-    /// Starts the agents thinking with `built`, sampled and bounded as `config` says.
+    /// Starts the agents thinking with `built` (the model `identity` names), sampled and bounded as
+    /// `config` says.
     pub fn with_model(
         project: Arc<Project>,
         built: BuiltModel,
+        identity: &ModelIdentity,
         config: &ModelConfig,
         call_timeout: Duration,
     ) -> Session {
-        Session::start(project, thinker(built, config, call_timeout), parallel_calls(config))
+        let thinker = thinker(built, config, call_timeout).with_identity(identity.key());
+        Session::start(project, thinker, parallel_calls(config))
     }
 
     pub fn bus(&self) -> &Bus {

@@ -19,6 +19,7 @@ use crate::hypotheses::HypothesesState;
 use crate::keys::{HELP, Key};
 use crate::launcher::{NewRun, NewRunForm};
 use crate::library::{LibraryState, SearchSpec, pane};
+use crate::literature::LiteratureState;
 use crate::runs::{RunSummary, RunsState};
 use crate::theme::Theme;
 
@@ -30,6 +31,8 @@ pub enum View {
     Library,
     Runs,
     Hypotheses,
+    /// What the run's syntheses found, and the passages judged to agree or contradict.
+    Literature,
 }
 
 /// Work for the runtime.
@@ -85,6 +88,7 @@ pub struct App {
     pub library: LibraryState,
     pub runs: RunsState,
     pub hypotheses: HypothesesState,
+    pub literature: LiteratureState,
     pub help: bool,
     /// The new-run form, while open.
     pub form: Option<NewRunForm>,
@@ -104,6 +108,7 @@ impl App {
             library: LibraryState::default(),
             runs: RunsState::default(),
             hypotheses: HypothesesState::default(),
+            literature: LiteratureState::default(),
             help: false,
             form: None,
             critique: None,
@@ -174,6 +179,7 @@ impl App {
             Key::F(1) => return self.switch(View::Library),
             Key::F(2) => return self.switch(View::Runs),
             Key::F(3) => return self.switch(View::Hypotheses),
+            Key::F(4) => return self.switch(View::Literature),
             _ if typing => return self.library.on_key(key, now),
             Key::Char('q') => return self.quit(),
             Key::Char('?') => {
@@ -183,6 +189,7 @@ impl App {
             Key::Char('1') => return self.switch(View::Library),
             Key::Char('2') => return self.switch(View::Runs),
             Key::Char('3') => return self.switch(View::Hypotheses),
+            Key::Char('4') => return self.switch(View::Literature),
             Key::Char('P' | 'X' | 'R') => return self.steer_key(key),
             Key::Char('a') if self.view == View::Hypotheses => return self.open_critique(),
             _ => {}
@@ -195,6 +202,10 @@ impl App {
             }
             View::Hypotheses => {
                 let commands = self.hypotheses.on_key(key);
+                self.route(commands)
+            }
+            View::Literature => {
+                let commands = self.literature.on_key(key, self.hypotheses.document.as_ref());
                 self.route(commands)
             }
         }
@@ -217,6 +228,7 @@ impl App {
         let paper = match self.view {
             View::Library => self.library.selected_paper().cloned(),
             View::Hypotheses => self.hypotheses.selected_citation().map(|c| c.paper_id.clone()),
+            View::Literature => self.literature.marked_paper(self.hypotheses.document.as_ref()),
             View::Runs => None,
         };
         let Some((run_id, steering)) = self.steered_run() else {
@@ -360,6 +372,14 @@ impl App {
                 }
             }
             Outcome::Document(Ok(document)) => {
+                let same_run = self
+                    .hypotheses
+                    .document
+                    .as_ref()
+                    .is_some_and(|d| d.run_id == document.run_id);
+                if !same_run {
+                    self.literature = LiteratureState::default();
+                }
                 self.hypotheses.show(*document);
                 Vec::new()
             }
@@ -412,8 +432,9 @@ impl App {
             View::Library => 0,
             View::Runs => 1,
             View::Hypotheses => 2,
+            View::Literature => 3,
         };
-        let tabs = Tabs::new(vec![" 1 Library ", " 2 Runs ", " 3 Hypotheses "])
+        let tabs = Tabs::new(vec![" 1 Library ", " 2 Runs ", " 3 Hypotheses ", " 4 Literature "])
             .select(selected)
             .highlight_style(theme.selected())
             .divider("│");
@@ -434,6 +455,9 @@ impl App {
             }
             View::Runs => self.runs.draw(frame, body, theme),
             View::Hypotheses => self.hypotheses.draw(frame, body, theme),
+            View::Literature => self
+                .literature
+                .draw(frame, body, self.hypotheses.document.as_ref(), theme),
         }
         let status = match &self.status {
             Some((message, true)) => Line::from(Span::styled(message.clone(), theme.bad())),
@@ -458,6 +482,7 @@ impl App {
             View::Library => "/ search · j/k move · P pin · X exclude (followed run) · 2 runs · 3 hypotheses".into(),
             View::Runs => "Enter follow · n new · p pause/resume · x cancel · R round · f filter · e export".into(),
             View::Hypotheses => "j/k · Tab · c citation · a critique · P pin · X exclude · R round · e export".into(),
+            View::Literature => "j/k section · Tab · c passage · Enter paper · P pin · X exclude · e export".into(),
         }
     }
 }

@@ -270,6 +270,14 @@ fn detail_text(h: &HypothesisEntry, citation: usize, theme: Theme) -> Text<'stat
         }
         lines.push(Line::from(""));
     }
+    if let Some(gap) = &h.gap {
+        lines.push(Line::from(Span::styled(
+            format!("Addresses gap {}", gap.id),
+            theme.key(),
+        )));
+        lines.push(Line::from(format!("{} ({})", gap.text, gap.sub_question)));
+        lines.push(Line::from(""));
+    }
     if !h.contested.is_empty() {
         let ids: Vec<&str> = h.contested.iter().map(|id| id.as_str()).collect();
         lines.push(Line::from(Span::styled(

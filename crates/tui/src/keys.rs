@@ -53,7 +53,7 @@ impl Key {
 
 /// Every key the UI answers to, for the help overlay: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
-    ("1 2 3 / F1 F2 F3", "library, runs, hypotheses"),
+    ("1 2 3 4 / F1-F4", "library, runs, hypotheses, literature"),
     ("Tab / Shift-Tab", "next / previous pane or field"),
     ("↑ ↓  j k", "move in a list"),
     ("PgUp PgDn  g G", "page, first, last"),
@@ -66,7 +66,10 @@ pub const HELP: &[(&str, &str)] = &[
     ("n", "runs: start a review (question, hypotheses, rounds)"),
     ("p", "runs: pause the followed run, or resume it"),
     ("x", "runs: cancel the followed run for good"),
-    ("c", "hypotheses: next cited passage"),
+    (
+        "c",
+        "hypotheses: next cited passage; literature: next passage of the section",
+    ),
     ("a", "hypotheses: write your critique of the selected hypothesis"),
     (
         "P",

@@ -456,7 +456,10 @@ async fn without_a_launcher_starting_a_review_explains_itself() {
 /// A completed one-hypothesis run stored in `project`, citing the first passage of the library's
 /// first paper: what the UI steers in the test below.
 async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
-    use hypatia_research::{EvidencePassage, Hypothesis, RunStatus};
+    use hypatia_research::{
+        EvidencePassage, Hypothesis, PassageRelation, Relation, RunStatus, Support, SupportJudgement, SynthesisSection,
+        SynthesisStatement,
+    };
     let request = hypatia_project::SearchRequest::new("research prediction scientist", 10);
     let hits = project.search_papers(&request).expect("search");
     let mut evidence = Vec::new();
@@ -481,8 +484,9 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
     }
     let bus = hypatia_bus::Bus::new(project.store());
     let run = "run-0steer";
+    const QUESTION: &str = "Can language models plan experiments?";
     let settings = RunSettings {
-        question: "Can language models plan experiments?".into(),
+        question: QUESTION.into(),
         hypotheses: 1,
         rounds: 1,
         leaders: 1,
@@ -492,7 +496,7 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
         model: "llama:tiny.gguf".into(),
         model_file: None,
         provenance: None,
-        synthesis: false,
+        synthesis: true,
     };
     let start = Envelope::new(
         run,
@@ -518,6 +522,7 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
         prediction: "Plans improve.".into(),
         experiment: "Compare plans.".into(),
         citations: vec![evidence[0].passage_id.clone()],
+        gap: None,
     };
     let messages = [
         exchange(
@@ -532,6 +537,60 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
                 skipped: vec![],
             },
         ),
+        // The one section (the question itself: the run has no plan), and its two passages judged
+        // to contradict each other.
+        exchange(
+            "synth.1",
+            AgentName::Reviewer,
+            Payload::SynthesisRequest {
+                question: QUESTION.into(),
+                index: 0,
+                sub_question: QUESTION.into(),
+                evidence: evidence.clone(),
+                seed: 2,
+            },
+            Payload::SynthesisReady {
+                section: SynthesisSection {
+                    index: 0,
+                    sub_question: QUESTION.into(),
+                    statements: vec![SynthesisStatement {
+                        text: "Language models propose research plans from passages.".into(),
+                        citations: vec![evidence[1].passage_id.clone()],
+                        support: vec![SupportJudgement {
+                            passage_id: evidence[1].passage_id.clone(),
+                            label: Support::Supports,
+                            reason: "It says so.".into(),
+                        }],
+                    }],
+                    agreement: "Both use language models.".into(),
+                    disagreement: "They disagree on what a plan needs.".into(),
+                    gaps: vec!["No study runs the plans in a laboratory.".into()],
+                },
+                usage: CallUsage::default(),
+            },
+        ),
+        exchange(
+            "relate.1",
+            AgentName::Reviewer,
+            Payload::RelateRequest {
+                index: 0,
+                pairs: vec![(evidence[0].clone(), evidence[1].clone())],
+                seed: 3,
+            },
+            Payload::RelationsReady {
+                index: 0,
+                relations: vec![PassageRelation {
+                    first: evidence[0].passage_id.clone(),
+                    second: evidence[1].passage_id.clone(),
+                    relation: Relation::Contradict,
+                    reason: "One says plans work, the other that they fail.".into(),
+                    model: "llama:tiny.gguf".into(),
+                    reused: false,
+                }],
+                asked: 1,
+                usage: CallUsage::default(),
+            },
+        ),
         exchange(
             "r1.gen.01",
             AgentName::Hypothesis,
@@ -540,6 +599,7 @@ async fn stored_run(project: &Project) -> (String, hypatia_core::PaperId) {
                 hypothesis_id: "h1".into(),
                 evidence: evidence.clone(),
                 inspiration: vec![],
+                gaps: vec![],
                 seed: 1,
             },
             Payload::HypothesisReady {
@@ -612,6 +672,29 @@ async fn steering_from_the_ui_pins_excludes_critiques_and_asks_for_a_round_throu
     assert!(status.contains("hypatia resume"), "{status}");
     let stored = project.store().run(&run).await.expect("run").expect("exists");
     assert_eq!(stored.status, "running", "a critique opens a completed run again");
+
+    // The literature view: the run's section, its gap, and the pair judged to contradict.
+    app.on_key(Key::Char('4'), Instant::now());
+    let literature = screen(&app, 140, 45);
+    for shown in [
+        "4 Literature",
+        "what the literature shows",
+        "written",
+        "Language models propose research plans from passages.",
+        "Supports the claim",
+        "1.1 No study runs the plans in a laboratory.",
+        "CONTRADICT",
+        "One says plans work, the other that they fail.",
+    ] {
+        assert!(literature.contains(shown), "{shown:?} is not shown:\n{literature}");
+    }
+    // `c` walks the section's passages: the statement's citation, then the other side of the pair.
+    let document = app.hypotheses.document.as_ref();
+    assert_eq!(app.literature.marked_paper(document), Some(other_paper.clone()));
+    app.on_key(Key::Char('c'), Instant::now());
+    let document = app.hypotheses.document.as_ref();
+    assert_ne!(app.literature.marked_paper(document), Some(other_paper.clone()));
+    assert!(app.literature.marked_paper(document).is_some());
 
     // Pin a search result, then exclude it instead.
     app.on_key(Key::Char('1'), Instant::now());
