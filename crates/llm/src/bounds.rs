@@ -286,7 +286,7 @@ mod tests {
         let longest =
             json!({"label": "unrelated", "reason": "x".repeat(100), "tags": ["y".repeat(10), "z".repeat(10)]});
         // Pretty-printed, each run of whitespace one token (as tokenizers merge them).
-        let pretty = serde_json::to_string_pretty(&longest).unwrap();
+        let pretty = serde_json::to_string_pretty(&longest).expect("JSON");
         let tokens = pretty
             .split_whitespace()
             .map(|word| word.chars().count() + 1)
