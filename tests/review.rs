@@ -107,7 +107,8 @@ pub(crate) fn check_run(project: &Path, report: &Value) {
 /// ratings replayed, `runs show` equal. With `every_stage`, every kind of task must have run (a real
 /// model's refused tasks may leave a stage out).
 /// Hypotheses are composed once every synthesis section is written or has failed, each given the
-/// gaps the sections found; a gap a hypothesis names is one of those, word for word.
+/// gaps the sections found (those of its inspiration's sections first, a few); a gap a hypothesis
+/// names is one of those, word for word.
 fn check_gaps(envelopes: &[Envelope], record: &RunRecord, hypotheses: &[Value]) {
     let position = |id: &str| envelopes.iter().position(|e| e.id == id);
     let last_section = envelopes
@@ -118,12 +119,23 @@ fn check_gaps(envelopes: &[Envelope], record: &RunRecord, hypotheses: &[Value]) 
         .max();
     let gaps = record.gaps();
     for request in envelopes.iter() {
-        if let Payload::GenerateRequest { gaps: given, .. } = &request.payload {
+        if let Payload::GenerateRequest {
+            gaps: given,
+            inspiration,
+            ..
+        } = &request.payload
+        {
             if let Some(last) = last_section {
                 let at = position(&request.id).expect("journaled");
                 assert!(at > last, "{} was sent before every section was written", request.id);
             }
-            assert_eq!(given, &gaps, "{} was not given the gaps the sections found", request.id);
+            let expected = hypatia_planner::composition_gaps(record, inspiration);
+            assert_eq!(
+                given, &expected,
+                "{} was not given the gaps the sections found",
+                request.id
+            );
+            assert_eq!(given.len(), gaps.len().min(hypatia_planner::GAPS_PER_COMPOSITION));
         }
     }
     for hypothesis in hypotheses {
@@ -179,8 +191,10 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
         "round_finished",
         "run_finished",
     ] {
+        // A run with `--no-synthesis` writes no section.
+        let skipped = kind == "synthesis_request" && !record.settings.as_ref().is_some_and(|s| s.synthesis);
         assert!(
-            kinds.contains(kind) || !every_stage,
+            kinds.contains(kind) || !every_stage || skipped,
             "no `{kind}` message in the journal: {kinds:?}"
         );
     }
@@ -228,6 +242,21 @@ pub(crate) fn check_journal(project: &Path, report: &Value, every_stage: bool) {
         check_support(hypothesis);
     }
     check_gaps(&envelopes, &record, hypotheses);
+    let named: Vec<&str> = hypotheses.iter().filter_map(|h| h["gap"]["id"].as_str()).collect();
+    if !named.is_empty() {
+        let shown = crate::support::hypatia()
+            .current_dir(project)
+            .args(["runs", "show", run_id])
+            .output()
+            .expect("runs show");
+        let text = String::from_utf8_lossy(&shown.stdout);
+        for id in named {
+            assert!(
+                text.contains(&format!("addresses gap {id}: ")),
+                "gap {id} not shown: {text}"
+            );
+        }
+    }
     let synthesis_judged = check_synthesis(project, &record, report);
     let judged: usize = hypotheses
         .iter()

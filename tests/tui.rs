@@ -162,7 +162,7 @@ fn a_review_started_in_the_terminal_ui_runs_to_its_leaderboard_and_exports() {
     assert!(board.contains("h1") && board.contains("h2"), "{board}");
     // The run's synthesis, one section per sub-question, whatever the tiny model managed.
     tmux.keys(&["4"]);
-    let literature = tmux.wait_for("what the literature shows");
+    let literature = tmux.wait_for("What the literature shows");
     assert!(
         ["written", "failed", "no_evidence"]
             .iter()

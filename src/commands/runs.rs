@@ -175,6 +175,9 @@ pub fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
         writeln!(out, "   prediction: {}", hypothesis.prediction)?;
         writeln!(out, "   experiment: {}", hypothesis.experiment)?;
         writeln!(out, "   scores: {scores}")?;
+        if let Some(gap) = &hypothesis.gap {
+            writeln!(out, "   addresses gap {}: {}", gap.id, gap.text)?;
+        }
         if let Some(restated) = hypothesis.novelty.as_ref().and_then(|n| n.restates.as_ref()) {
             writeln!(
                 out,

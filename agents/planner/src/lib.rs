@@ -10,4 +10,4 @@ mod schedule;
 
 pub use driver::{DriveError, RunOutcome, cancel_run, drive, new_run_id, start_run};
 pub use plan::PlannerAgent;
-pub use schedule::{Stage, TaskGraph, TaskNode, TaskState, inspiration_pairs};
+pub use schedule::{GAPS_PER_COMPOSITION, Stage, TaskGraph, TaskNode, TaskState, composition_gaps, inspiration_pairs};

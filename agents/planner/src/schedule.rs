@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use hypatia_agentkit::{content_words, coverage, task_seed};
 use hypatia_core::PassageId;
 use hypatia_research::{AgentName, Envelope, Payload};
-use hypatia_research::{EvidencePassage, Hypothesis, RunSettings};
+use hypatia_research::{EvidencePassage, Gap, Hypothesis, RunSettings, SynthesisSection};
 use hypatia_runs::RunRecord;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -200,7 +200,6 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
     if sections_pending {
         return;
     }
-    let gaps = record.gaps();
 
     // Round 1: compose, review, tournament.
     let pairs = inspiration_pairs(evidence, settings.hypotheses as usize);
@@ -210,8 +209,8 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
             question: question.clone(),
             hypothesis_id: hypothesis_id(slot),
             evidence: evidence.clone(),
+            gaps: composition_gaps(record, &inspiration),
             inspiration,
-            gaps: gaps.clone(),
             seed: seed(&task),
         };
         let message = request(&task, AgentName::Hypothesis, payload);
@@ -260,6 +259,26 @@ fn build_rounds(graph: &mut TaskGraph, record: &RunRecord, settings: &RunSetting
         contenders.extend(revised);
         add_tournament(graph, record, settings, round, &contenders, &request);
     }
+}
+
+/// Gaps a composition is given, at most: enough to choose from, few enough to keep the prompt short.
+pub const GAPS_PER_COMPOSITION: usize = 3;
+
+/// The gaps a composition around `inspiration` may address: those of the sections that were given an
+/// inspiration passage first (the sub-questions the pair speaks to), then the others in plan order,
+/// at most [`GAPS_PER_COMPOSITION`].
+pub fn composition_gaps(record: &RunRecord, inspiration: &[PassageId]) -> Vec<Gap> {
+    let (near, far): (Vec<&SynthesisSection>, Vec<&SynthesisSection>) =
+        record.syntheses.values().partition(|section| {
+            inspiration
+                .iter()
+                .any(|id| record.synthesis_passage(section.index, id).is_some())
+        });
+    near.into_iter()
+        .chain(far)
+        .flat_map(SynthesisSection::gap_refs)
+        .take(GAPS_PER_COMPOSITION)
+        .collect()
 }
 
 /// Passages a synthesis section is written from: the evidence closest to its sub-question by word

@@ -188,7 +188,7 @@ impl LiteratureState {
         .header(Row::new(vec!["#", "status", "✗", "sub-question"]).style(theme.muted()))
         .row_highlight_style(theme.selected())
         .block(pane(
-            Line::from(format!(" {} · what the literature shows ", document.run_id)),
+            Line::from(" What the literature shows "),
             self.focus == Pane::Leaderboard,
             theme,
         ));

@@ -678,7 +678,7 @@ async fn steering_from_the_ui_pins_excludes_critiques_and_asks_for_a_round_throu
     let literature = screen(&app, 140, 45);
     for shown in [
         "4 Literature",
-        "what the literature shows",
+        "What the literature shows",
         "written",
         "Language models propose research plans from passages.",
         "Supports the claim",
