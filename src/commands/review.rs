@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hypatia_bus::RunJournal;
-use hypatia_models::{DEFAULT_MODEL, PullOutcome, build_llm};
+use hypatia_models::{BuiltModel, DEFAULT_MODEL, ModelConfig, PullOutcome, build_llm};
 use hypatia_planner::RunOutcome;
 use hypatia_project::{IngestOptions, Project, ProjectError, find_project_root};
 use hypatia_research::{Budget, RunStatus};
@@ -89,15 +89,7 @@ pub async fn review(explicit_project: Option<&Path>, args: ReviewArgs) -> anyhow
     // With an embedding model the retriever and the novelty check search hybrid.
     super::attach_embedding(&mut project, explicit_project, flags.embedding_model.clone(), false).await?;
     let built = build_llm(&config).await?;
-    let model = ModelRecord::of(&built, &config, &project).await?;
-    let project = Arc::new(project);
-    let session = Session::with_model(
-        project.clone(),
-        built,
-        &model.provenance.model,
-        &config,
-        call_timeout(&args.engine),
-    );
+    let (project, model, session) = start_agents(project, built, &config, &args.engine).await?;
     let run_id = review.run_id();
     let _lock = project.lock_run(&run_id)?;
     start_review(session.bus(), &run_id, &review, &model, &config).await?;
@@ -134,17 +126,29 @@ pub async fn resume(explicit_project: Option<&Path>, args: ResumeArgs) -> anyhow
     let config = resumption.config;
     super::attach_embedding(&mut project, explicit_project, flags.embedding_model.clone(), false).await?;
     // The model it goes on with, by content: what the judgements it keeps are keyed by.
-    let model = ModelRecord::of(&built, &config, &project).await?;
+    let (project, _, session) = start_agents(project, built, &config, &args.engine).await?;
+    eprintln!("resuming run {}: {}", run.id, run.question);
+    finish(session, project, &run.id, args.json).await
+}
+
+/// The agents on `project`, thinking with `built`, which is identified (hashed) for the run's record
+/// and for the judgements it keeps.
+async fn start_agents(
+    project: Project,
+    built: BuiltModel,
+    config: &ModelConfig,
+    engine: &EngineArgs,
+) -> anyhow::Result<(Arc<Project>, ModelRecord, Session)> {
+    let model = ModelRecord::of(&built, config, &project).await?;
     let project = Arc::new(project);
     let session = Session::with_model(
         project.clone(),
         built,
         &model.provenance.model,
-        &config,
-        call_timeout(&args.engine),
+        config,
+        call_timeout(engine),
     );
-    eprintln!("resuming run {}: {}", run.id, run.question);
-    finish(session, project, &run.id, args.json).await
+    Ok((project, model, session))
 }
 
 /// Drives the run to its end (or Ctrl-C), stops the agents, and prints the result.

@@ -66,23 +66,17 @@ impl HypothesesState {
 
     pub fn on_key(&mut self, key: Key) -> Vec<Command> {
         let count = self.document.as_ref().map_or(0, |d| d.hypotheses.len());
+        match move_in_panes(key, count, self.selected, &mut self.focus, &mut self.scroll) {
+            Moved::Pick(index) => self.pick(index),
+            Moved::Handled => {}
+            Moved::NotMine => return self.own_key(key),
+        }
+        Vec::new()
+    }
+
+    /// The keys of this view beyond moving in its panes.
+    fn own_key(&mut self, key: Key) -> Vec<Command> {
         match key {
-            Key::Tab | Key::BackTab => {
-                self.focus = match self.focus {
-                    Pane::Leaderboard => Pane::Detail,
-                    Pane::Detail => Pane::Leaderboard,
-                };
-            }
-            Key::Down | Key::Char('j') if self.focus == Pane::Leaderboard && count > 0 => {
-                self.pick((self.selected + 1).min(count - 1));
-            }
-            Key::Up | Key::Char('k') if self.focus == Pane::Leaderboard => self.pick(self.selected.saturating_sub(1)),
-            Key::Home | Key::Char('g') if self.focus == Pane::Leaderboard => self.pick(0),
-            Key::End | Key::Char('G') if self.focus == Pane::Leaderboard => self.pick(count.saturating_sub(1)),
-            Key::Down | Key::Char('j') => self.scroll = self.scroll.saturating_add(1),
-            Key::Up | Key::Char('k') => self.scroll = self.scroll.saturating_sub(1),
-            Key::PageDown => self.scroll = self.scroll.saturating_add(10),
-            Key::PageUp => self.scroll = self.scroll.saturating_sub(10),
             Key::Char('c') => {
                 let cited = self.current().map_or(0, |h| h.citations.len());
                 if cited > 0 {
@@ -181,6 +175,40 @@ impl HypothesesState {
             detail,
         );
     }
+}
+
+/// What a key did in a list-and-detail view.
+pub(crate) enum Moved {
+    /// The list's selection is to move here.
+    Pick(usize),
+    /// Focus or scrolling changed.
+    Handled,
+    /// Not a key for moving: the view's own.
+    NotMine,
+}
+
+/// Tab switches pane; in the list, arrows, `j`/`k`, `g`/`G` move the selection among `count` rows;
+/// in the detail, they scroll it, as PgUp/PgDn do anywhere. Shared by every list-and-detail view.
+pub(crate) fn move_in_panes(key: Key, count: usize, selected: usize, focus: &mut Pane, scroll: &mut u16) -> Moved {
+    let in_list = *focus == Pane::Leaderboard;
+    match key {
+        Key::Tab | Key::BackTab => {
+            *focus = match focus {
+                Pane::Leaderboard => Pane::Detail,
+                Pane::Detail => Pane::Leaderboard,
+            };
+        }
+        Key::Down | Key::Char('j') if in_list && count > 0 => return Moved::Pick((selected + 1).min(count - 1)),
+        Key::Up | Key::Char('k') if in_list => return Moved::Pick(selected.saturating_sub(1)),
+        Key::Home | Key::Char('g') if in_list => return Moved::Pick(0),
+        Key::End | Key::Char('G') if in_list => return Moved::Pick(count.saturating_sub(1)),
+        Key::Down | Key::Char('j') => *scroll = scroll.saturating_add(1),
+        Key::Up | Key::Char('k') => *scroll = scroll.saturating_sub(1),
+        Key::PageDown => *scroll = scroll.saturating_add(10),
+        Key::PageUp => *scroll = scroll.saturating_sub(10),
+        _ => return Moved::NotMine,
+    }
+    Moved::Handled
 }
 
 /// The rating after each round as block characters, low to high.

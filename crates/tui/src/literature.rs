@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use crate::app::Command;
-use crate::hypotheses::Pane;
+use crate::hypotheses::{Moved, Pane, move_in_panes};
 use crate::keys::Key;
 use crate::library::pane;
 use crate::theme::Theme;
@@ -89,23 +89,17 @@ impl LiteratureState {
 
     pub fn on_key(&mut self, key: Key, document: Option<&ExportDocument>) -> Vec<Command> {
         let count = document.map_or(0, |d| d.synthesis.len());
+        match move_in_panes(key, count, self.selected, &mut self.focus, &mut self.scroll) {
+            Moved::Pick(index) => self.pick(index),
+            Moved::Handled => {}
+            Moved::NotMine => return self.own_key(key, document),
+        }
+        Vec::new()
+    }
+
+    /// The keys of this view beyond moving in its panes.
+    fn own_key(&mut self, key: Key, document: Option<&ExportDocument>) -> Vec<Command> {
         match key {
-            Key::Tab | Key::BackTab => {
-                self.focus = match self.focus {
-                    Pane::Leaderboard => Pane::Detail,
-                    Pane::Detail => Pane::Leaderboard,
-                };
-            }
-            Key::Down | Key::Char('j') if self.focus == Pane::Leaderboard && count > 0 => {
-                self.pick((self.selected + 1).min(count - 1));
-            }
-            Key::Up | Key::Char('k') if self.focus == Pane::Leaderboard => self.pick(self.selected.saturating_sub(1)),
-            Key::Home | Key::Char('g') if self.focus == Pane::Leaderboard => self.pick(0),
-            Key::End | Key::Char('G') if self.focus == Pane::Leaderboard => self.pick(count.saturating_sub(1)),
-            Key::Down | Key::Char('j') => self.scroll = self.scroll.saturating_add(1),
-            Key::Up | Key::Char('k') => self.scroll = self.scroll.saturating_sub(1),
-            Key::PageDown => self.scroll = self.scroll.saturating_add(10),
-            Key::PageUp => self.scroll = self.scroll.saturating_sub(10),
             Key::Char('c') => {
                 let marked = self.current(document).map_or(0, |s| passages(s).len());
                 if marked > 0 {
